@@ -1,0 +1,230 @@
+"""MovieLens 100k, the embedded default: fetched once (GroupLens, else the RecBole wheel), then cached.
+
+The real source is GroupLens' ml-100k.zip. Where that host cannot be reached, the same data set is
+taken from the RecBole 1.2.1 wheel on the Python package index (downloaded with pip, never installed),
+checked against known sha256 sums and converted. Either way the result is written to
+`$COLLAB_EXPLORER_HOME/data/ml-100k/` as Parquet and later loads read that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import paths
+from .data import Dataset, Progress, make_dataset
+from .errors import DataError
+
+GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+GROUPLENS_MD5 = "0e33842e24a9c977be4e0107933c0723"
+DOWNLOAD_TIMEOUT_S = 5.0
+
+RECBOLE_SPEC = "recbole==1.2.1"
+RECBOLE_DIR = "recbole/dataset_example/ml-100k/"
+RECBOLE_SHA256 = {
+    "ml-100k.inter": "4edb74e2a81178c2ba9ff381495f754f996c4aea351b1272ca36b43da0935eff",
+    "ml-100k.item": "51d7cdf777ce5c0f5b32c1d947a4a81fe07d75e78abbe761e0cd4d0756064532",
+    "ml-100k.user": "4f670007d9cfbeb9807e757209af1555b9bcc186bde25e767f67cb67c6dd5972",
+}
+GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+          "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+          "Romance", "Sci-Fi", "Thriller", "War", "Western"]
+CACHE_FILES = ("ratings.parquet", "items.parquet", "users.parquet", "meta.json")
+NAME = "MovieLens 100k"
+
+
+def _quiet(fraction: float, message: str) -> None:
+    pass
+
+
+def cache_dir() -> Path:
+    return paths.data_dir() / "ml-100k"
+
+
+def load_movielens_100k(progress: Progress | None = None, *, allow_download: bool = True) -> Dataset:
+    """MovieLens 100k as a `Dataset`, fetching and converting it on first use."""
+    progress = progress or _quiet
+    folder = cache_dir()
+    if not all((folder / f).exists() for f in CACHE_FILES):
+        if not allow_download:
+            raise DataError("MovieLens 100k is not in the cache yet; run `collab-explorer data` once.")
+        fetch_movielens_100k(folder, progress)
+    try:
+        ratings = pd.read_parquet(folder / "ratings.parquet")
+        items = pd.read_parquet(folder / "items.parquet")
+        meta = json.loads((folder / "meta.json").read_text())
+    except Exception:  # a damaged cache is rebuilt, never served
+        for f in CACHE_FILES:
+            (folder / f).unlink(missing_ok=True)
+        if not allow_download:
+            raise
+        fetch_movielens_100k(folder, progress)
+        return load_movielens_100k(progress, allow_download=False)
+    items["genres"] = [list(g) for g in items["genres"]]
+    return make_dataset(ratings, items, name=NAME, source=meta["source"])
+
+
+def fetch_movielens_100k(folder: Path, progress: Progress | None = None,
+                         *, url: str = GROUPLENS_URL, md5: str = GROUPLENS_MD5) -> str:
+    """Download and convert ML-100k into `folder`; returns a description of the source used."""
+    progress = progress or _quiet
+    errors = []
+    progress(0.0, "Downloading MovieLens 100k from GroupLens…")
+    try:
+        blob = download(url, md5, progress=lambda f: progress(0.5 * f, "Downloading MovieLens 100k…"))
+        progress(0.6, "Converting MovieLens 100k…")
+        ratings, items, users = parse_grouplens_zip(blob)
+        source = f"{NAME} (GroupLens, {url})"
+    except DataError as exc:
+        errors.append(str(exc))
+        progress(0.1, "GroupLens unreachable; fetching MovieLens 100k from the RecBole wheel on PyPI…")
+        try:
+            files = fetch_recbole_files(progress=progress)
+            progress(0.8, "Converting MovieLens 100k…")
+            ratings, items, users = parse_recbole(files)
+            source = f"{NAME} (RecBole 1.2.1 wheel from PyPI)"
+        except DataError as exc2:
+            errors.append(str(exc2))
+            raise DataError("Could not fetch MovieLens 100k: " + " / ".join(errors)
+                            + " Check the network connection, or load your own ratings file.") from None
+    write_cache(folder, ratings, items, users, source)
+    progress(1.0, "MovieLens 100k ready.")
+    return source
+
+
+def download(url: str, md5: str | None, *, progress=None, timeout: float = DOWNLOAD_TIMEOUT_S) -> bytes:
+    """GET `url` with a short timeout; check its md5 when given."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            total = int(resp.headers.get("Content-Length") or 0)
+            chunks, got = [], 0
+            while chunk := resp.read(1 << 16):
+                chunks.append(chunk)
+                got += len(chunk)
+                if progress and total:
+                    progress(min(1.0, got / total))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"Download of {url} failed ({exc}).") from None
+    blob = b"".join(chunks)
+    if md5 and hashlib.md5(blob).hexdigest() != md5:
+        raise DataError(f"Download of {url} is damaged (md5 does not match).")
+    return blob
+
+
+def parse_grouplens_zip(blob: bytes) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """ratings, items, users frames from GroupLens' ml-100k.zip bytes."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+            names = {Path(n).name: n for n in zf.namelist()}
+            data, item, user = (zf.read(names[n]) for n in ("u.data", "u.item", "u.user"))
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise DataError(f"ml-100k.zip is not the expected archive ({exc}).") from None
+    ratings = pd.read_csv(io.BytesIO(data), sep="\t", header=None,
+                          names=["user_id", "item_id", "rating", "timestamp"])
+    users = pd.read_csv(io.BytesIO(user), sep="|", header=None,
+                        names=["user_id", "age", "gender", "occupation", "zip_code"], dtype={"zip_code": str})
+    return _typed(ratings), read_grouplens_100k_items(item), users
+
+
+def read_grouplens_100k_items(raw: bytes) -> pd.DataFrame:
+    """u.item: id|title|release date|video date|url|19 genre flags, Latin-1."""
+    cols = ["item_id", "title", "release", "video", "url"] + GENRES
+    df = pd.read_csv(io.BytesIO(raw), sep="|", header=None, names=cols, encoding="latin-1")
+    flags = df[GENRES].to_numpy(bool)
+    year = pd.to_datetime(df["release"], format="%d-%b-%Y", errors="coerce").dt.year
+    return pd.DataFrame({
+        "item_id": df["item_id"].astype(np.int64),
+        "title": df["title"].astype(str),
+        "year": year.astype("Int64"),
+        "genres": [[g for g, on in zip(GENRES, row) if on] for row in flags],
+    })
+
+
+def fetch_recbole_files(progress=None, *, spec: str = RECBOLE_SPEC,
+                        sha256: dict[str, str] | None = None) -> dict[str, bytes]:
+    """The three ML-100k files from the RecBole wheel (pip download, no install), sha256-checked."""
+    progress = progress or _quiet
+    sha256 = RECBOLE_SHA256 if sha256 is None else sha256
+    with tempfile.TemporaryDirectory(prefix="collab-recbole-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", "-q", spec, "-d", tmp]
+        progress(0.2, f"pip download --no-deps {spec}…")
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise DataError(f"pip download {spec} failed ({exc}).") from None
+        wheels = list(Path(tmp).glob("*.whl"))
+        if proc.returncode != 0 or not wheels:
+            raise DataError(f"pip download {spec} failed: {proc.stderr.strip()[-300:]}")
+        progress(0.6, "Extracting MovieLens 100k from the wheel…")
+        return extract_recbole_files(wheels[0].read_bytes(), sha256)
+
+
+def extract_recbole_files(wheel: bytes, sha256: dict[str, str]) -> dict[str, bytes]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(wheel)) as zf:
+            files = {n: zf.read(RECBOLE_DIR + n) for n in sha256}
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise DataError(f"The RecBole wheel does not hold the ML-100k files ({exc}).") from None
+    for n, blob in files.items():
+        if hashlib.sha256(blob).hexdigest() != sha256[n]:
+            raise DataError(f"{n} from the RecBole wheel does not match its known sha256.")
+    return files
+
+
+def parse_recbole(files: dict[str, bytes]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """ratings, items, users from RecBole's tab-separated atomic files (titles without the year)."""
+    def read(name):
+        df = pd.read_csv(io.BytesIO(files[name]), sep="\t", dtype=str, keep_default_na=False)
+        df.columns = [c.split(":")[0] for c in df.columns]
+        return df
+
+    inter, item, user = read("ml-100k.inter"), read("ml-100k.item"), read("ml-100k.user")
+    ratings = _typed(inter.rename(columns={"user_id": "user_id", "item_id": "item_id"}))
+    year = pd.to_numeric(item["release_year"], errors="coerce").astype("Int64")
+    title = item["movie_title"].where(item["movie_title"] != "unkonwn", "unknown")
+    title = [t if pd.isna(y) else f"{t} ({y})" for t, y in zip(title, year)]
+    items = pd.DataFrame({
+        "item_id": item["item_id"].astype(np.int64),
+        "title": title,
+        "year": year,
+        "genres": [c.split() for c in item["class"]],
+    })
+    users = user.rename(columns={"zip_code": "zip_code"})
+    users["user_id"] = users["user_id"].astype(np.int64)
+    users["age"] = users["age"].astype(np.int64)
+    return ratings, items, users
+
+
+def _typed(ratings: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "user_id": ratings["user_id"].astype(np.int64),
+        "item_id": ratings["item_id"].astype(np.int64),
+        "rating": ratings["rating"].astype(np.float32),
+        "timestamp": pd.to_numeric(ratings["timestamp"]).astype(np.int64),
+    })
+
+
+def write_cache(folder: Path, ratings, items, users, source: str) -> None:
+    """Write the Parquet cache atomically: a reader sees all files or none."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".stage-", dir=folder))
+    ratings.to_parquet(stage / "ratings.parquet", index=False)
+    items.to_parquet(stage / "items.parquet", index=False)
+    users.to_parquet(stage / "users.parquet", index=False)
+    (stage / "meta.json").write_text(json.dumps({"source": source, "created": time.time()}))
+    for f in CACHE_FILES[:-1] + ("meta.json",):
+        os.replace(stage / f, folder / f)
+    stage.rmdir()

@@ -1,0 +1,50 @@
+"""Train/validation splits of a ratings frame: random, per-user temporal, and k-fold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError
+
+
+def random_split(ratings: pd.DataFrame, valid_frac: float = 0.2, seed: int = 42
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded random split: `valid_frac` of the ratings go to validation."""
+    if not 0.0 < valid_frac < 1.0:
+        raise ConfigError(f"valid_frac must be between 0 and 1 (exclusive), not {valid_frac}.")
+    n = len(ratings)
+    n_valid = int(round(n * valid_frac))
+    if n_valid == 0 or n_valid == n:
+        raise ConfigError(f"{n} ratings are too few to hold out {valid_frac:.0%} for validation.")
+    perm = np.random.default_rng(seed).permutation(n)
+    return ratings.iloc[np.sort(perm[n_valid:])], ratings.iloc[np.sort(perm[:n_valid])]
+
+
+def temporal_split(ratings: pd.DataFrame, n_last: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each user's last `n_last` ratings (by timestamp) go to validation; every user keeps one in train."""
+    if n_last < 1:
+        raise ConfigError(f"n_last must be at least 1, not {n_last}.")
+    order = ratings.assign(_pos=np.arange(len(ratings))).sort_values(
+        ["user_id", "timestamp", "_pos"], kind="stable")
+    from_end = order.groupby("user_id").cumcount(ascending=False)
+    size = order.groupby("user_id")["rating"].transform("size")
+    valid = (from_end < n_last) & (from_end < size - 1)
+    take = order["_pos"].to_numpy()
+    v = np.sort(take[valid.to_numpy()])
+    t = np.sort(take[~valid.to_numpy()])
+    return ratings.iloc[t], ratings.iloc[v]
+
+
+def kfold_splits(ratings: pd.DataFrame, k: int = 5, seed: int = 42
+                 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """k seeded (train, valid) folds; every rating is validated exactly once."""
+    if not 2 <= k <= len(ratings):
+        raise ConfigError(f"k must be between 2 and the number of ratings ({len(ratings)}), not {k}.")
+    perm = np.random.default_rng(seed).permutation(len(ratings))
+    for fold in np.array_split(perm, k):
+        mask = np.zeros(len(ratings), dtype=bool)
+        mask[fold] = True
+        yield ratings.iloc[np.flatnonzero(~mask)], ratings.iloc[np.flatnonzero(mask)]

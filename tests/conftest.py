@@ -1,0 +1,28 @@
+"""Shared fixtures: a private home directory per test session, and ML-100k loaded once."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collab_home(tmp_path_factory):
+    """Every test session writes to its own `$COLLAB_EXPLORER_HOME` (data fetched once per session)."""
+    home = tmp_path_factory.mktemp("collab_home")
+    old = os.environ.get("COLLAB_EXPLORER_HOME")
+    os.environ["COLLAB_EXPLORER_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("COLLAB_EXPLORER_HOME", None)
+    else:
+        os.environ["COLLAB_EXPLORER_HOME"] = old
+
+
+@pytest.fixture(scope="session")
+def ml100k(collab_home):
+    """The real MovieLens 100k data set (fetched into the session home on first use)."""
+    from collab_core.data import load_dataset
+
+    return load_dataset()
