@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,7 +119,9 @@ def fingerprint(ratings: pd.DataFrame, items: pd.DataFrame) -> str:
     h = hashlib.sha256()
     cols = ["user_id", "item_id", "rating", "timestamp"]
     h.update(pd.util.hash_pandas_object(ratings[cols], index=False).to_numpy().tobytes())
-    h.update(pd.util.hash_pandas_object(items[["item_id", "title"]], index=False).to_numpy().tobytes())
+    h.update(
+        pd.util.hash_pandas_object(items[["item_id", "title"]], index=False).to_numpy().tobytes()
+    )
     return h.hexdigest()[:16]
 
 
@@ -146,19 +149,23 @@ def make_dataset(
                 "that its id column is the one the ratings use."
             )
         if not known.all():
-            notes.append(f"{int((~known).sum())} rated items have no entry in the items file; "
-                         "they are shown by id.")
+            notes.append(
+                f"{int((~known).sum())} rated items have no entry in the items file; "
+                "they are shown by id."
+            )
         meta = items.reindex(counts.index)
     else:
         meta = pd.DataFrame(index=counts.index)
     titles = meta["title"] if "title" in meta else pd.Series(index=counts.index, dtype=object)
     table["title"] = [
         str(t) if isinstance(t, str) and t.strip() else f"Item {i}"
-        for i, t in zip(counts.index, titles.to_numpy())
+        for i, t in zip(counts.index, titles.to_numpy(), strict=True)
     ]
     year = meta["year"] if "year" in meta else pd.Series(pd.NA, index=counts.index)
     table["year"] = pd.array(pd.to_numeric(year, errors="coerce").to_numpy(), dtype="Int64")
-    genres = meta["genres"] if "genres" in meta else pd.Series(None, index=counts.index, dtype=object)
+    genres = (
+        meta["genres"] if "genres" in meta else pd.Series(None, index=counts.index, dtype=object)
+    )
     table["genres"] = [list(g) if isinstance(g, (list, tuple, np.ndarray)) else [] for g in genres]
     table["n_ratings"] = counts["size"].to_numpy(np.int64)
     table["mean_rating"] = counts["mean"].to_numpy(np.float64)
@@ -181,8 +188,14 @@ def _read_head(source: Source, n: int = 65536) -> bytes:
         head = source.read(n)
         source.seek(pos)
         return head
-    with open(source, "rb") as f:
-        return f.read(n)
+    try:
+        with open(source, "rb") as f:
+            return f.read(n)
+    except OSError as exc:
+        raise DataError(
+            f"{source} cannot be read ({exc.strerror or exc}). Check the path and "
+            "that you may read the file."
+        ) from None
 
 
 def _size_of(source: Source) -> int:
@@ -220,14 +233,22 @@ def available_memory() -> int:
         return 1 << 40
 
 
+def _human(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} TB"  # unreachable; keeps type checkers quiet
+
+
 def _check_fits(size: int, kind: str, display: str, max_bytes: int | None) -> None:
     need = size * MEMORY_FACTOR[kind]
     limit = max_bytes if max_bytes is not None else available_memory()
     if need > limit:
         raise DataError(
-            f"{display} is {size / 1e6:,.0f} MB, which needs about {need / 1e9:,.1f} GB of memory "
-            f"to load, but only {limit / 1e9:,.1f} GB is available. Use a smaller sample of the "
-            "file (for example the first few million rows), or a machine with more memory."
+            f"{display} is too large for memory: it is {_human(size)}, which needs about "
+            f"{_human(need)} to load, but only {_human(limit)} is available. Use a smaller sample "
+            "of the file (for example the first few million rows), or a machine with more memory."
         )
 
 
@@ -247,7 +268,15 @@ def _sniff_encoding(head: bytes, display: str, encoding: str | None) -> str:
                     "UTF-8, or give the encoding it was written in."
                 ) from None
         except LookupError:
-            raise DataError(f"Unknown text encoding {encoding!r}; try 'utf-8' or 'latin-1'.") from None
+            raise DataError(
+                f"Unknown text encoding {encoding!r}; try 'utf-8' or 'latin-1'."
+            ) from None
+        # 8-bit encodings decode anything; NULs then mean UTF-16 (or binary) read the wrong way.
+        if b"\x00" in head and "\x00" in head.decode(encoding, errors="ignore"):
+            raise DataError(
+                f"{display} is not {encoding} text (it contains NUL bytes, as UTF-16 or binary "
+                "files do). Give its real encoding, e.g. 'utf-16', or save it as UTF-8 CSV."
+            )
         return encoding
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "utf-16"
@@ -291,6 +320,22 @@ def _looks_numeric(field: str) -> bool:
         return False
 
 
+_KNOWN_NAMES = {
+    alias
+    for table in (COLUMN_ALIASES, ITEM_COLUMN_ALIASES)
+    for role, aliases in table.items()
+    for alias in (_norm(role), *aliases)
+}
+
+
+def _is_header(fields: list[str]) -> bool:
+    """A first line is a header when it names a known column or holds no number at all.
+
+    (Data lines always hold a number: the rating, or an item's id; a title alone does not decide.)
+    """
+    return any(_norm(f) in _KNOWN_NAMES for f in fields) or not any(map(_looks_numeric, fields))
+
+
 def _read_table(
     source: Source,
     display: str,
@@ -303,7 +348,9 @@ def _read_table(
     head = _read_head(source)
     size = _size_of(source)
     if size == 0 or not head.strip():
-        raise DataError(f"{display} is empty. Choose a file with a header row and one rating per line.")
+        raise DataError(
+            f"{display} is empty. Choose a file with a header row and one rating per line."
+        )
     if head[:4] == b"PAR1":
         _check_fits(size, "parquet", display, max_bytes)
         try:
@@ -318,12 +365,14 @@ def _read_table(
     if enc == "latin-1" and encoding is None:
         notes.append(f"{display} is not UTF-8; it was read as Latin-1.")
     text_head = head.decode(enc, errors="ignore")
-    lines = [ln for ln in text_head.splitlines()[:-1 if len(head) == 65536 else None] if ln.strip()]
+    lines = [
+        ln for ln in text_head.splitlines()[: -1 if len(head) == 65536 else None] if ln.strip()
+    ]
     if not lines:
         raise DataError(f"{display} has no data lines.")
     sep = _sniff_separator(lines)
     split = re.split(r"\s+", lines[0].strip()) if sep == r"\s+" else lines[0].split(sep)
-    has_header = not all(_looks_numeric(f.strip().strip('"')) for f in split[:3])
+    has_header = _is_header([f.strip().strip('"') for f in split])
     if isinstance(source, bytes):
         raw: bytes | None = source
     elif hasattr(source, "read"):
@@ -339,9 +388,12 @@ def _read_table(
     data = io.BytesIO(raw) if raw is not None else source
     names = None
     if not has_header:
-        names = positional[: len(split)] + [f"extra_{i}" for i in range(len(split) - len(positional))]
-    try:
-        df = pd.read_csv(
+        names = positional[: len(split)] + [
+            f"extra_{i}" for i in range(len(split) - len(positional))
+        ]
+
+    def parse(enc: str) -> pd.DataFrame:
+        return pd.read_csv(
             data,
             sep=sep,
             header=0 if has_header else None,
@@ -351,17 +403,38 @@ def _read_table(
             skipinitialspace=True,
             on_bad_lines="error",
         )
+
+    try:
+        try:
+            df = parse(enc)
+        except UnicodeDecodeError:
+            # The sniffed head was UTF-8 but a later line is not: 8-bit text reads as Latin-1.
+            if encoding is not None or enc != "utf-8-sig":
+                raise
+            if raw is None:
+                with open(source, "rb") as f:
+                    raw = f.read()
+            data = io.BytesIO(raw)
+            enc = "latin-1"
+            df = parse(enc)
+            notes.append(f"{display} is not UTF-8; it was read as Latin-1.")
     except UnicodeDecodeError as exc:
         raise DataError(
             f"{display} is not valid {enc} text ({exc.reason} at byte {exc.start}). Save it as UTF-8."
         ) from None
     except pd.errors.EmptyDataError:
-        raise DataError(f"{display} is empty. Choose a file with a header row and one rating per line.") from None
+        raise DataError(
+            f"{display} is empty. Choose a file with a header row and one rating per line."
+        ) from None
     except pd.errors.ParserError as exc:
-        raise DataError(f"{display} could not be parsed as a table: {exc}. Check the separator "
-                        "and that every line has the same number of fields.") from None
+        raise DataError(
+            f"{display} could not be parsed as a table: {exc}. Check the separator "
+            "and that every line has the same number of fields."
+        ) from None
     except MemoryError:
-        raise DataError(f"{display} is too large to load into memory; use a smaller sample.") from None
+        raise DataError(
+            f"{display} is too large to load into memory; use a smaller sample."
+        ) from None
     if df.empty:
         raise DataError(f"{display} has a header but no rows.")
     return df, notes
@@ -370,8 +443,10 @@ def _read_table(
 def _find_column(columns, aliases: tuple[str, ...], mapped: str | None, role: str, display: str):
     if mapped is not None:
         if mapped not in columns:
-            raise DataError(f"The column {mapped!r} given for {role} is not in {display}; "
-                            f"its columns are {list(columns)}.")
+            raise DataError(
+                f"The column {mapped!r} given for {role} is not in {display}; "
+                f"its columns are {list(columns)}."
+            )
         return mapped
     by_norm = {_norm(c): c for c in columns}
     for alias in aliases:
@@ -406,7 +481,9 @@ def read_ratings(
     mapping = dict(mapping or {})
     unknown_roles = set(mapping) - set(COLUMN_ALIASES)
     if unknown_roles:
-        raise DataError(f"Unknown column roles {sorted(unknown_roles)}; use {list(COLUMN_ALIASES)}.")
+        raise DataError(
+            f"Unknown column roles {sorted(unknown_roles)}; use {list(COLUMN_ALIASES)}."
+        )
     df, notes = _read_table(source, display, encoding, list(COLUMN_ALIASES), max_bytes)
     cols: dict[str, str] = {}
     for role, aliases in COLUMN_ALIASES.items():
@@ -425,8 +502,10 @@ def read_ratings(
     for role in ("user_id", "item_id"):
         missing = out[role].isna()
         if missing.any():
-            raise DataError(f"{display}: {int(missing.sum())} rows have no {role} "
-                            f"(first on line {rows[missing].iloc[0]}). Fill them in or remove them.")
+            raise DataError(
+                f"{display}: {int(missing.sum())} rows have no {role} "
+                f"(first on line {rows[missing].iloc[0]}). Fill them in or remove them."
+            )
         out[role] = _ids(out[role])
 
     raw = out["rating"]
@@ -453,18 +532,27 @@ def read_ratings(
         out["timestamp"] = np.zeros(len(out), dtype=np.int64)
 
     if out["rating"].nunique() < 2:
-        raise DataError(f"{display}: every rating is {out['rating'].iloc[0]:g}; a model needs at "
-                        "least two different rating values to learn anything.")
+        raise DataError(
+            f"{display}: every rating is {out['rating'].iloc[0]:g}; a model needs at "
+            "least two different rating values to learn anything."
+        )
     out = out[["user_id", "item_id", "rating", "timestamp"]]
     dup = out.duplicated(["user_id", "item_id"], keep=False)
     if dup.any():
         before = len(out)
-        out = (out.reset_index(drop=True).rename_axis("line").reset_index()
-               .sort_values(["timestamp", "line"], kind="stable")
-               .drop_duplicates(["user_id", "item_id"], keep="last")
-               .sort_values("line").drop(columns="line"))
-        notes.append(f"{before - len(out):,} duplicate (user, item) ratings were found; the latest "
-                     "rating of each pair was kept.")
+        out = (
+            out.reset_index(drop=True)
+            .rename_axis("line")
+            .reset_index()
+            .sort_values(["timestamp", "line"], kind="stable")
+            .drop_duplicates(["user_id", "item_id"], keep="last")
+            .sort_values("line")
+            .drop(columns="line")
+        )
+        notes.append(
+            f"{before - len(out):,} duplicate (user, item) ratings were found; the latest "
+            "rating of each pair was kept."
+        )
     return out.reset_index(drop=True), notes
 
 
@@ -472,11 +560,19 @@ def _timestamps(col: pd.Series, display: str) -> pd.Series:
     num = pd.to_numeric(col, errors="coerce")
     if num.notna().mean() > 0.99:
         return num.fillna(0).astype(np.int64)
-    dates = pd.to_datetime(col, errors="coerce", utc=True)
+    with warnings.catch_warnings():  # pandas warns when it cannot infer one format; we check below
+        warnings.simplefilter("ignore", UserWarning)
+        dates = pd.to_datetime(col, errors="coerce", utc=True)
     if dates.notna().mean() > 0.99:
-        return ((dates - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).fillna(0).astype(np.int64)
-    raise DataError(f"{display}: the timestamp column holds values that are neither numbers nor "
-                    f"dates (e.g. {col[num.isna()].iloc[0]!r}). Fix them or drop the column.")
+        return (
+            ((dates - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1))
+            .fillna(0)
+            .astype(np.int64)
+        )
+    raise DataError(
+        f"{display}: the timestamp column holds values that are neither numbers nor "
+        f"dates (e.g. {col[num.isna()].iloc[0]!r}). Fix them or drop the column."
+    )
 
 
 def read_items(
@@ -489,33 +585,68 @@ def read_items(
     """Read an items file (id, title, optional genres and year); returns (items, notes)."""
     display = _display_name(source, name)
     df, notes = _read_table(source, display, encoding, ["item_id", "title", "genres"], max_bytes)
-    cols = {role: _find_column(df.columns, aliases, None, role, display)
-            for role, aliases in ITEM_COLUMN_ALIASES.items()}
+    if _is_u_item(df):
+        return _from_u_item(df), notes
+    cols = {
+        role: _find_column(df.columns, aliases, None, role, display)
+        for role, aliases in ITEM_COLUMN_ALIASES.items()
+    }
     if cols["item_id"] is None or cols["title"] is None:
         raise DataError(
             f"The items file {display} needs an id and a title column (its columns are "
             f"{[str(c) for c in df.columns]}). Name them movieId/item_id and title."
         )
-    items = pd.DataFrame({"item_id": _ids(df[cols["item_id"]]),
-                          "title": df[cols["title"]].astype(str).str.strip()})
+    items = pd.DataFrame(
+        {"item_id": _ids(df[cols["item_id"]]), "title": df[cols["title"]].astype(str).str.strip()}
+    )
     year = df[cols["year"]] if cols["year"] else pd.Series(pd.NA, index=df.index)
     year = pd.to_numeric(year, errors="coerce")
     from_title = pd.to_numeric(items["title"].str.extract(_YEAR_IN_TITLE)[0], errors="coerce")
     items["year"] = year.fillna(from_title)
     # Titles read like "Toy Story (1995)" even when the year came as its own column.
     add_year = from_title.isna() & items["year"].notna()
-    items.loc[add_year, "title"] = (items.loc[add_year, "title"] + " ("
-                                    + items.loc[add_year, "year"].astype(int).astype(str) + ")")
+    items.loc[add_year, "title"] = (
+        items.loc[add_year, "title"]
+        + " ("
+        + items.loc[add_year, "year"].astype(int).astype(str)
+        + ")"
+    )
     if cols["genres"]:
         items["genres"] = [split_genres(g) for g in df[cols["genres"]]]
     return items, notes
 
 
+def _is_u_item(df: pd.DataFrame) -> bool:
+    """A headerless ML-100k u.item: id|title|release|video|url then 19 0/1 genre flags."""
+    if df.shape[1] != 24 or df.columns[0] != "item_id":
+        return False
+    flags = df.iloc[:, 5:]
+    return bool(flags.isin([0, 1]).all().all())
+
+
+def _from_u_item(df: pd.DataFrame) -> pd.DataFrame:
+    from .movielens import GENRES  # movielens imports this module; import here, not at the top
+
+    flags = df.iloc[:, 5:].to_numpy(bool)
+    release = pd.to_datetime(df.iloc[:, 2], format="%d-%b-%Y", errors="coerce")
+    return pd.DataFrame(
+        {
+            "item_id": _ids(df["item_id"]),
+            "title": df["title"].astype(str).str.strip(),
+            "year": release.dt.year.astype("Int64"),
+            "genres": [[g for g, on in zip(GENRES, row, strict=True) if on] for row in flags],
+        }
+    )
+
+
 def split_genres(value) -> list[str]:
-    """'Action|Comedy' or 'Action Comedy' -> ['Action', 'Comedy']; '(no genres listed)' -> []."""
+    """'Action|Comedy' or 'Action, Comedy' -> ['Action', 'Comedy']; '(no genres listed)' -> [].
+
+    Spaces do not separate genres: "Science Fiction" is one genre.
+    """
     if not isinstance(value, str) or not value.strip() or value.startswith("(no genres"):
         return []
-    sep = "|" if "|" in value else ("," if "," in value else None)
+    sep = "|" if "|" in value else ","
     return [g.strip() for g in value.split(sep) if g.strip()]
 
 
@@ -535,8 +666,9 @@ def load_ratings_file(
 ) -> Dataset:
     """A `Dataset` from a ratings file (path, bytes or file object) and an optional items file."""
     display = _display_name(ratings, ratings_name)
-    r, notes = read_ratings(ratings, name=ratings_name, mapping=mapping, encoding=encoding,
-                            max_bytes=max_bytes)
+    r, notes = read_ratings(
+        ratings, name=ratings_name, mapping=mapping, encoding=encoding, max_bytes=max_bytes
+    )
     it = None
     if items is not None:
         it, item_notes = read_items(items, name=items_name, encoding=encoding, max_bytes=max_bytes)
@@ -564,25 +696,53 @@ def load_dataset(
         return load_movielens_100k(progress=progress)
     p = Path(path).expanduser()
     if not p.exists():
-        raise DataError(f"{p} does not exist. Give the path of a ratings file or a MovieLens folder.")
+        raise DataError(
+            f"{p} does not exist. Give the path of a ratings file or a MovieLens folder."
+        )
+    if items is not None and not Path(items).expanduser().is_file():
+        raise DataError(
+            f"The items file {items} does not exist. Give the path of a file with "
+            "item ids and titles, or leave it out."
+        )
     if p.is_dir():
         return _load_folder(p, items, mapping)
     if items is None:
         for candidate in ("movies.csv", "movies.dat", "u.item"):
             sibling = p.with_name(candidate)
             if sibling.exists() and sibling != p:
-                items = sibling
-                break
-    if p.name == "u.data" and items is not None and Path(items).name == "u.item":
+                try:
+                    return _load_file(p, sibling, mapping)
+                except DataError as exc:
+                    if "shares no item ids" not in str(exc):
+                        raise
+                    raise DataError(
+                        f"{candidate} beside {p.name} was taken as its items file, but: {exc} "
+                        "Give the right items file explicitly, or move that one away."
+                    ) from None
+    return _load_file(p, items, mapping)
+
+
+def _load_file(p: Path, items, mapping) -> Dataset:
+    if items is not None and Path(items).name == "u.item":  # GroupLens' own '|' layout
         from .movielens import read_grouplens_100k_items
 
         r, notes = read_ratings(p, mapping=mapping)
-        return make_dataset(r, read_grouplens_100k_items(Path(items).read_bytes()),
-                            name=p.parent.name or p.stem, source=str(p), notes=notes)
+        return make_dataset(
+            r,
+            read_grouplens_100k_items(Path(items).read_bytes()),
+            name=p.parent.name or p.stem,
+            source=str(p),
+            notes=notes,
+        )
     if items is not None and Path(items).suffix == ".dat":
         r, notes = read_ratings(p, mapping=mapping)
-        return make_dataset(r, read_dat_movies(Path(items)), name=p.parent.name or p.stem,
-                            source=str(p), notes=notes)
+        return make_dataset(
+            r,
+            read_dat_movies(Path(items)),
+            name=p.parent.name or p.stem,
+            source=str(p),
+            notes=notes,
+        )
     ds = load_ratings_file(p, items, mapping=mapping)
     return ds
 
@@ -591,8 +751,10 @@ def _load_folder(folder: Path, items, mapping) -> Dataset:
     for ratings_name in ("u.data", "ratings.dat", "ratings.csv"):
         if (folder / ratings_name).exists():
             return load_dataset(folder / ratings_name, items=items, mapping=mapping)
-    raise DataError(f"{folder} holds no ratings file this app knows (u.data, ratings.dat or "
-                    "ratings.csv). Give the ratings file's path instead.")
+    raise DataError(
+        f"{folder} holds no ratings file this app knows (u.data, ratings.dat or "
+        "ratings.csv). Give the ratings file's path instead."
+    )
 
 
 def read_dat_movies(path: Path) -> pd.DataFrame:

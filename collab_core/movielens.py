@@ -9,6 +9,7 @@ checked against known sha256 sums and converted. Either way the result is writte
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
 import json
 import os
@@ -38,11 +39,31 @@ RECBOLE_SHA256 = {
     "ml-100k.item": "51d7cdf777ce5c0f5b32c1d947a4a81fe07d75e78abbe761e0cd4d0756064532",
     "ml-100k.user": "4f670007d9cfbeb9807e757209af1555b9bcc186bde25e767f67cb67c6dd5972",
 }
-GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
-          "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
-          "Romance", "Sci-Fi", "Thriller", "War", "Western"]
+GENRES = [
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+]
 CACHE_FILES = ("ratings.parquet", "items.parquet", "users.parquet", "meta.json")
 NAME = "MovieLens 100k"
+# The published shape of ML-100k: a cache that reads but does not have it is damaged.
+N_RATINGS, N_USERS, N_ITEMS = 100_000, 943, 1682
 
 
 def _quiet(fraction: float, message: str) -> None:
@@ -53,43 +74,77 @@ def cache_dir() -> Path:
     return paths.data_dir() / "ml-100k"
 
 
-def load_movielens_100k(progress: Progress | None = None, *, allow_download: bool = True) -> Dataset:
+def load_movielens_100k(
+    progress: Progress | None = None, *, allow_download: bool = True
+) -> Dataset:
     """MovieLens 100k as a `Dataset`, fetching and converting it on first use."""
     progress = progress or _quiet
     folder = cache_dir()
     if not all((folder / f).exists() for f in CACHE_FILES):
         if not allow_download:
-            raise DataError("MovieLens 100k is not in the cache yet; run `collab-explorer data` once.")
+            raise DataError(
+                "MovieLens 100k is not in the cache yet; run `collab-explorer data` once."
+            )
         fetch_movielens_100k(folder, progress)
     try:
-        ratings = pd.read_parquet(folder / "ratings.parquet")
-        items = pd.read_parquet(folder / "items.parquet")
-        meta = json.loads((folder / "meta.json").read_text())
-    except Exception:  # a damaged cache is rebuilt, never served
+        ratings, items, source = read_cache(folder)
+    except Exception as exc:  # a damaged cache is rebuilt, never served
         for f in CACHE_FILES:
             (folder / f).unlink(missing_ok=True)
         if not allow_download:
-            raise
+            raise DataError(
+                f"The MovieLens 100k cache in {folder} is damaged ({exc}); it was "
+                "removed, run `collab-explorer data` to fetch it again."
+            ) from None
         fetch_movielens_100k(folder, progress)
         return load_movielens_100k(progress, allow_download=False)
+    return make_dataset(ratings, items, name=NAME, source=source)
+
+
+def read_cache(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(ratings, items, source) from the Parquet cache; raises if any file is damaged or incomplete."""
+    ratings = pd.read_parquet(folder / "ratings.parquet")
+    items = pd.read_parquet(folder / "items.parquet")
+    meta = json.loads((folder / "meta.json").read_text())
+    source = str(meta["source"])
+    if list(ratings.columns) != ["user_id", "item_id", "rating", "timestamp"]:
+        raise ValueError(f"ratings.parquet has columns {list(ratings.columns)}")
+    shape = (len(ratings), ratings["user_id"].nunique(), ratings["item_id"].nunique())
+    if shape != (N_RATINGS, N_USERS, N_ITEMS) or len(items) != N_ITEMS:
+        raise ValueError(f"ratings/users/items {shape}, expected {(N_RATINGS, N_USERS, N_ITEMS)}")
     items["genres"] = [list(g) for g in items["genres"]]
-    return make_dataset(ratings, items, name=NAME, source=meta["source"])
+    return ratings, items, source
 
 
-def fetch_movielens_100k(folder: Path, progress: Progress | None = None,
-                         *, url: str = GROUPLENS_URL, md5: str = GROUPLENS_MD5) -> str:
-    """Download and convert ML-100k into `folder`; returns a description of the source used."""
+def fetch_movielens_100k(
+    folder: Path,
+    progress: Progress | None = None,
+    *,
+    url: str = GROUPLENS_URL,
+    md5: str | None = GROUPLENS_MD5,
+    fallback: bool = True,
+) -> str:
+    """Download and convert ML-100k into `folder`; returns a description of the source used.
+
+    `fallback=False` skips the RecBole wheel when GroupLens fails (tests of the GroupLens path).
+    """
     progress = progress or _quiet
     errors = []
     progress(0.0, "Downloading MovieLens 100k from GroupLens…")
     try:
-        blob = download(url, md5, progress=lambda f: progress(0.5 * f, "Downloading MovieLens 100k…"))
+        blob = download(
+            url, md5, progress=lambda f: progress(0.5 * f, "Downloading MovieLens 100k…")
+        )
         progress(0.6, "Converting MovieLens 100k…")
         ratings, items, users = parse_grouplens_zip(blob)
         source = f"{NAME} (GroupLens, {url})"
     except DataError as exc:
         errors.append(str(exc))
-        progress(0.1, "GroupLens unreachable; fetching MovieLens 100k from the RecBole wheel on PyPI…")
+        if not fallback:
+            raise
+        progress(
+            0.1, "GroupLens unreachable; fetching MovieLens 100k from the RecBole wheel on PyPI…"
+        )
         try:
             files = fetch_recbole_files(progress=progress)
             progress(0.8, "Converting MovieLens 100k…")
@@ -97,14 +152,19 @@ def fetch_movielens_100k(folder: Path, progress: Progress | None = None,
             source = f"{NAME} (RecBole 1.2.1 wheel from PyPI)"
         except DataError as exc2:
             errors.append(str(exc2))
-            raise DataError("Could not fetch MovieLens 100k: " + " / ".join(errors)
-                            + " Check the network connection, or load your own ratings file.") from None
+            raise DataError(
+                "Could not fetch MovieLens 100k: "
+                + " / ".join(errors)
+                + " Check the network connection, or load your own ratings file."
+            ) from None
     write_cache(folder, ratings, items, users, source)
     progress(1.0, "MovieLens 100k ready.")
     return source
 
 
-def download(url: str, md5: str | None, *, progress=None, timeout: float = DOWNLOAD_TIMEOUT_S) -> bytes:
+def download(
+    url: str, md5: str | None, *, progress=None, timeout: float = DOWNLOAD_TIMEOUT_S
+) -> bytes:
     """GET `url` with a short timeout; check its md5 when given."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
@@ -115,11 +175,14 @@ def download(url: str, md5: str | None, *, progress=None, timeout: float = DOWNL
                 got += len(chunk)
                 if progress and total:
                     progress(min(1.0, got / total))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:
         raise DataError(f"Download of {url} failed ({exc}).") from None
     blob = b"".join(chunks)
     if md5 and hashlib.md5(blob).hexdigest() != md5:
-        raise DataError(f"Download of {url} is damaged (md5 does not match).")
+        raise DataError(
+            f"Download of {url} is damaged (md5 {hashlib.md5(blob).hexdigest()} "
+            f"does not match the expected {md5})."
+        )
     return blob
 
 
@@ -131,35 +194,72 @@ def parse_grouplens_zip(blob: bytes) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
             data, item, user = (zf.read(names[n]) for n in ("u.data", "u.item", "u.user"))
     except (zipfile.BadZipFile, KeyError) as exc:
         raise DataError(f"ml-100k.zip is not the expected archive ({exc}).") from None
-    ratings = pd.read_csv(io.BytesIO(data), sep="\t", header=None,
-                          names=["user_id", "item_id", "rating", "timestamp"])
-    users = pd.read_csv(io.BytesIO(user), sep="|", header=None,
-                        names=["user_id", "age", "gender", "occupation", "zip_code"], dtype={"zip_code": str})
-    return _typed(ratings), read_grouplens_100k_items(item), users
+    try:
+        ratings = pd.read_csv(
+            io.BytesIO(data),
+            sep="\t",
+            header=None,
+            names=["user_id", "item_id", "rating", "timestamp"],
+        )
+        users = pd.read_csv(
+            io.BytesIO(user),
+            sep="|",
+            header=None,
+            dtype={"zip_code": str},
+            names=["user_id", "age", "gender", "occupation", "zip_code"],
+        )
+        return _typed(ratings), read_grouplens_100k_items(item), users
+    except DataError:
+        raise
+    except Exception as exc:  # a damaged member reads as a pandas/numpy error
+        raise DataError(
+            f"ml-100k.zip holds files that are not in the GroupLens layout ({exc})."
+        ) from None
 
 
 def read_grouplens_100k_items(raw: bytes) -> pd.DataFrame:
     """u.item: id|title|release date|video date|url|19 genre flags, Latin-1."""
     cols = ["item_id", "title", "release", "video", "url"] + GENRES
-    df = pd.read_csv(io.BytesIO(raw), sep="|", header=None, names=cols, encoding="latin-1")
-    flags = df[GENRES].to_numpy(bool)
+    try:
+        df = pd.read_csv(io.BytesIO(raw), sep="|", header=None, names=cols, encoding="latin-1")
+        flags = df[GENRES].fillna(0).to_numpy(np.int64).astype(bool)
+        item_id = df["item_id"].astype(np.int64)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataError(
+            f"u.item is not in the GroupLens layout (id|title|release date|video "
+            f"date|url|19 genre flags): {exc}"
+        ) from None
     year = pd.to_datetime(df["release"], format="%d-%b-%Y", errors="coerce").dt.year
-    return pd.DataFrame({
-        "item_id": df["item_id"].astype(np.int64),
-        "title": df["title"].astype(str),
-        "year": year.astype("Int64"),
-        "genres": [[g for g, on in zip(GENRES, row) if on] for row in flags],
-    })
+    return pd.DataFrame(
+        {
+            "item_id": item_id,
+            "title": df["title"].astype(str),
+            "year": year.astype("Int64"),
+            "genres": [[g for g, on in zip(GENRES, row, strict=True) if on] for row in flags],
+        }
+    )
 
 
-def fetch_recbole_files(progress=None, *, spec: str = RECBOLE_SPEC,
-                        sha256: dict[str, str] | None = None) -> dict[str, bytes]:
+def fetch_recbole_files(
+    progress=None, *, spec: str = RECBOLE_SPEC, sha256: dict[str, str] | None = None
+) -> dict[str, bytes]:
     """The three ML-100k files from the RecBole wheel (pip download, no install), sha256-checked."""
     progress = progress or _quiet
     sha256 = RECBOLE_SHA256 if sha256 is None else sha256
     with tempfile.TemporaryDirectory(prefix="collab-recbole-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "-q", spec, "-d", tmp]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "-q",
+            spec,
+            "-d",
+            tmp,
+        ]
         progress(0.2, f"pip download --no-deps {spec}…")
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
@@ -173,6 +273,7 @@ def fetch_recbole_files(progress=None, *, spec: str = RECBOLE_SPEC,
 
 
 def extract_recbole_files(wheel: bytes, sha256: dict[str, str]) -> dict[str, bytes]:
+    """The files named in `sha256` from the wheel's ML-100k folder, each checked against its sum."""
     try:
         with zipfile.ZipFile(io.BytesIO(wheel)) as zf:
             files = {n: zf.read(RECBOLE_DIR + n) for n in sha256}
@@ -186,6 +287,7 @@ def extract_recbole_files(wheel: bytes, sha256: dict[str, str]) -> dict[str, byt
 
 def parse_recbole(files: dict[str, bytes]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """ratings, items, users from RecBole's tab-separated atomic files (titles without the year)."""
+
     def read(name):
         df = pd.read_csv(io.BytesIO(files[name]), sep="\t", dtype=str, keep_default_na=False)
         df.columns = [c.split(":")[0] for c in df.columns]
@@ -195,13 +297,15 @@ def parse_recbole(files: dict[str, bytes]) -> tuple[pd.DataFrame, pd.DataFrame, 
     ratings = _typed(inter.rename(columns={"user_id": "user_id", "item_id": "item_id"}))
     year = pd.to_numeric(item["release_year"], errors="coerce").astype("Int64")
     title = item["movie_title"].where(item["movie_title"] != "unkonwn", "unknown")
-    title = [t if pd.isna(y) else f"{t} ({y})" for t, y in zip(title, year)]
-    items = pd.DataFrame({
-        "item_id": item["item_id"].astype(np.int64),
-        "title": title,
-        "year": year,
-        "genres": [c.split() for c in item["class"]],
-    })
+    title = [t if pd.isna(y) else f"{t} ({y})" for t, y in zip(title, year, strict=True)]
+    items = pd.DataFrame(
+        {
+            "item_id": item["item_id"].astype(np.int64),
+            "title": title,
+            "year": year,
+            "genres": [c.split() for c in item["class"]],
+        }
+    )
     users = user.rename(columns={"zip_code": "zip_code"})
     users["user_id"] = users["user_id"].astype(np.int64)
     users["age"] = users["age"].astype(np.int64)
@@ -209,12 +313,14 @@ def parse_recbole(files: dict[str, bytes]) -> tuple[pd.DataFrame, pd.DataFrame, 
 
 
 def _typed(ratings: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "user_id": ratings["user_id"].astype(np.int64),
-        "item_id": ratings["item_id"].astype(np.int64),
-        "rating": ratings["rating"].astype(np.float32),
-        "timestamp": pd.to_numeric(ratings["timestamp"]).astype(np.int64),
-    })
+    return pd.DataFrame(
+        {
+            "user_id": ratings["user_id"].astype(np.int64),
+            "item_id": ratings["item_id"].astype(np.int64),
+            "rating": ratings["rating"].astype(np.float32),
+            "timestamp": pd.to_numeric(ratings["timestamp"]).astype(np.int64),
+        }
+    )
 
 
 def write_cache(folder: Path, ratings, items, users, source: str) -> None:

@@ -10,9 +10,12 @@ import pandas as pd
 from .errors import ConfigError
 
 
-def random_split(ratings: pd.DataFrame, valid_frac: float = 0.2, seed: int = 42
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def random_split(
+    ratings: pd.DataFrame, valid_frac: float = 0.2, seed: int = 42
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A seeded random split: `valid_frac` of the ratings go to validation."""
+    if isinstance(valid_frac, bool) or not isinstance(valid_frac, (int, float, np.number)):
+        raise ConfigError(f"valid_frac must be a number between 0 and 1, not {valid_frac!r}.")
     if not 0.0 < valid_frac < 1.0:
         raise ConfigError(f"valid_frac must be between 0 and 1 (exclusive), not {valid_frac}.")
     n = len(ratings)
@@ -25,10 +28,11 @@ def random_split(ratings: pd.DataFrame, valid_frac: float = 0.2, seed: int = 42
 
 def temporal_split(ratings: pd.DataFrame, n_last: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each user's last `n_last` ratings (by timestamp) go to validation; every user keeps one in train."""
-    if n_last < 1:
-        raise ConfigError(f"n_last must be at least 1, not {n_last}.")
+    if not _is_int(n_last) or n_last < 1:
+        raise ConfigError(f"n_last must be a whole number of at least 1, not {n_last!r}.")
     order = ratings.assign(_pos=np.arange(len(ratings))).sort_values(
-        ["user_id", "timestamp", "_pos"], kind="stable")
+        ["user_id", "timestamp", "_pos"], kind="stable"
+    )
     from_end = order.groupby("user_id").cumcount(ascending=False)
     size = order.groupby("user_id")["rating"].transform("size")
     valid = (from_end < n_last) & (from_end < size - 1)
@@ -38,13 +42,24 @@ def temporal_split(ratings: pd.DataFrame, n_last: int = 1) -> tuple[pd.DataFrame
     return ratings.iloc[t], ratings.iloc[v]
 
 
-def kfold_splits(ratings: pd.DataFrame, k: int = 5, seed: int = 42
-                 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+def kfold_splits(
+    ratings: pd.DataFrame, k: int = 5, seed: int = 42
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """k seeded (train, valid) folds; every rating is validated exactly once."""
-    if not 2 <= k <= len(ratings):
-        raise ConfigError(f"k must be between 2 and the number of ratings ({len(ratings)}), not {k}.")
+    if not _is_int(k) or not 2 <= k <= len(ratings):
+        raise ConfigError(
+            f"k must be between 2 and the number of ratings ({len(ratings)}), not {k}."
+        )
     perm = np.random.default_rng(seed).permutation(len(ratings))
-    for fold in np.array_split(perm, k):
+    return _folds(ratings, np.array_split(perm, k))  # checked above, not on first iteration
+
+
+def _folds(ratings: pd.DataFrame, folds: list[np.ndarray]):
+    for fold in folds:
         mask = np.zeros(len(ratings), dtype=bool)
         mask[fold] = True
         yield ratings.iloc[np.flatnonzero(~mask)], ratings.iloc[np.flatnonzero(mask)]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)

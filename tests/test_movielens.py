@@ -1,0 +1,304 @@
+"""MovieLens 100k: the real data set, its Parquet cache, and both fetch paths on generated archives."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import shutil
+import socket
+import threading
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from collab_core import movielens, paths
+from collab_core.data import load_dataset
+from collab_core.errors import DataError
+
+# ---------------------------------------------------------------------------------------------
+# The real data set (session fixture)
+
+
+def test_ml100k_has_the_published_shape(ml100k):
+    assert (len(ml100k.ratings), ml100k.n_users, ml100k.n_items) == (100_000, 943, 1682)
+    assert ml100k.rating_scale == (1.0, 5.0)
+    assert list(ml100k.ratings.columns) == ["user_id", "item_id", "rating", "timestamp"]
+    assert str(ml100k.ratings["rating"].dtype) == "float32"
+    assert str(ml100k.ratings["timestamp"].dtype) == "int64"
+    assert ml100k.ratings["timestamp"].min() > 8e8  # real 1997-98 Unix times, not zeros
+    assert "GroupLens" in ml100k.source or "RecBole" in ml100k.source
+
+
+def test_ml100k_titles_and_genres_read_like_movielens(ml100k):
+    toy = ml100k.items.iloc[ml100k.item_index([1])[0]]
+    assert toy["title"] == "Toy Story (1995)"
+    assert toy["year"] == 1995
+    assert sorted(toy["genres"]) == ["Animation", "Children's", "Comedy"]
+    assert toy["n_ratings"] == 452
+    assert all(isinstance(g, list) for g in ml100k.items["genres"])
+    assert ml100k.items["n_ratings"].sum() == 100_000
+
+
+def test_later_loads_come_from_the_parquet_cache(ml100k, monkeypatch):
+    folder = Path(paths.data_dir()) / "ml-100k"
+    assert folder == movielens.cache_dir()
+    for name in movielens.CACHE_FILES:
+        assert (folder / name).is_file(), name
+
+    def no_fetch(*args, **kwargs):
+        raise AssertionError("the cache should have been used")
+
+    monkeypatch.setattr(movielens, "fetch_movielens_100k", no_fetch)
+    again = load_dataset()
+    assert again.fingerprint == ml100k.fingerprint
+    assert again.items["title"].tolist() == ml100k.items["title"].tolist()
+
+
+# ---------------------------------------------------------------------------------------------
+# A damaged cache is detected and rebuilt
+
+
+@pytest.fixture
+def private_cache(ml100k, tmp_path, monkeypatch):
+    """A copy of the good cache in a private home, and a fake fetch that restores it (counted)."""
+    good = movielens.cache_dir()
+    monkeypatch.setenv(paths.ENV_HOME, str(tmp_path / "home"))
+    folder = movielens.cache_dir()
+    shutil.copytree(good, folder, dirs_exist_ok=True)
+    calls = []
+
+    def fake_fetch(target, progress=None, **kwargs):
+        calls.append(target)
+        shutil.copytree(good, target, dirs_exist_ok=True)
+        return "restored"
+
+    monkeypatch.setattr(movielens, "fetch_movielens_100k", fake_fetch)
+    return folder, calls
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda f: (f / "ratings.parquet").write_bytes(b"PAR1 this is not parquet PAR1"),
+        lambda f: (f / "items.parquet").write_bytes((f / "items.parquet").read_bytes()[:100]),
+        lambda f: (f / "meta.json").write_text("{not json"),
+        # readable but incomplete: half the ratings
+        lambda f: (
+            pd.read_parquet(f / "ratings.parquet")
+            .head(50_000)
+            .to_parquet(f / "ratings.parquet", index=False)
+        ),
+    ],
+    ids=["garbage", "truncated", "bad-meta", "half-the-rows"],
+)
+def test_damaged_cache_is_rebuilt(private_cache, ml100k, damage):
+    folder, calls = private_cache
+    damage(folder)
+    ds = movielens.load_movielens_100k()
+    assert calls == [folder]
+    assert ds.fingerprint == ml100k.fingerprint
+    assert len(ds.ratings) == 100_000
+
+
+def test_damaged_cache_without_download_says_so(private_cache):
+    folder, calls = private_cache
+    (folder / "ratings.parquet").write_bytes(b"garbage")
+    with pytest.raises(DataError, match="cache .* is damaged"):
+        movielens.load_movielens_100k(allow_download=False)
+    assert calls == []
+    assert not (folder / "ratings.parquet").exists()  # removed, so the next load refetches
+
+
+def test_missing_cache_without_download_is_a_data_error(tmp_path, monkeypatch):
+    monkeypatch.setenv(paths.ENV_HOME, str(tmp_path))
+    with pytest.raises(DataError, match="not in the cache"):
+        movielens.load_movielens_100k(allow_download=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The GroupLens download path, served from a local HTTP server
+
+U_DATA = b"1\t1\t5\t881250949\n1\t2\t3\t881250950\n2\t1\t4\t891717742\n2\t3\t1\t878887116\n"
+U_USER = b"1|24|M|technician|85711\n2|53|F|other|94043\n"
+
+
+def _u_item() -> bytes:
+    def row(i, title, date, flags):
+        bits = ["1" if g in flags else "0" for g in movielens.GENRES]
+        return "|".join([str(i), title, date, "", "http://x"] + bits)
+
+    lines = [
+        row(1, "Toy Story (1995)", "01-Jan-1995", {"Animation", "Children's", "Comedy"}),
+        row(2, "GoldenEye (1995)", "01-Jan-1995", {"Action", "Thriller"}),
+        row(3, "Misérables, Les (1995)", "01-Jan-1995", {"Drama"}),
+    ]
+    return ("\n".join(lines) + "\n").encode("latin-1")
+
+
+def _grouplens_zip(members: dict[str, bytes] | None = None) -> bytes:
+    members = members or {"u.data": U_DATA, "u.item": _u_item(), "u.user": U_USER}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, blob in members.items():
+            zf.writestr(f"ml-100k/{name}", blob)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def serve():
+    """serve(blob) -> URL of `blob` on a local http.server (127.0.0.1, random port)."""
+    servers = []
+
+    def start(blob: bytes) -> str:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(blob)))
+                self.end_headers()
+                self.wfile.write(blob)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/ml-100k.zip"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_grouplens_zip_is_downloaded_checked_and_cached(serve, tmp_path):
+    blob = _grouplens_zip()
+    url = serve(blob)
+    seen = []
+    source = movielens.fetch_movielens_100k(
+        tmp_path,
+        lambda f, m: seen.append(f),
+        url=url,
+        md5=hashlib.md5(blob).hexdigest(),
+        fallback=False,
+    )
+    assert "GroupLens" in source and url in source
+    assert seen[-1] == 1.0
+    ratings = pd.read_parquet(tmp_path / "ratings.parquet")
+    assert ratings.to_dict("list") == {
+        "user_id": [1, 1, 2, 2],
+        "item_id": [1, 2, 1, 3],
+        "rating": [5.0, 3.0, 4.0, 1.0],
+        "timestamp": [881250949, 881250950, 891717742, 878887116],
+    }
+    items = pd.read_parquet(tmp_path / "items.parquet")
+    assert items["title"].tolist()[2] == "Misérables, Les (1995)"  # Latin-1 decoded
+    assert list(items["genres"][0]) == ["Animation", "Children's", "Comedy"]
+    assert items["year"].tolist() == [1995, 1995, 1995]
+    users = pd.read_parquet(tmp_path / "users.parquet")
+    assert users["zip_code"].tolist() == ["85711", "94043"]
+
+
+def test_download_with_wrong_md5_is_rejected(serve, tmp_path):
+    url = serve(_grouplens_zip())
+    with pytest.raises(DataError, match="damaged .*md5"):
+        movielens.download(url, "0" * 32)
+    with pytest.raises(DataError, match="md5"):
+        movielens.fetch_movielens_100k(tmp_path, url=url, md5="0" * 32, fallback=False)
+    assert not (tmp_path / "ratings.parquet").exists()
+
+
+def test_unreachable_url_fails_fast_with_a_data_error():
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(DataError, match="Download of .* failed"):
+        movielens.download(f"http://127.0.0.1:{port}/ml-100k.zip", None, timeout=1)
+
+
+def test_both_sources_failing_names_both(monkeypatch, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def no_wheel(*args, **kwargs):
+        raise DataError("pip download recbole==1.2.1 failed: no network")
+
+    monkeypatch.setattr(movielens, "fetch_recbole_files", no_wheel)
+    with pytest.raises(DataError) as err:
+        movielens.fetch_movielens_100k(tmp_path, url=f"http://127.0.0.1:{port}/x.zip")
+    msg = str(err.value)
+    assert "Could not fetch MovieLens 100k" in msg
+    assert "Download of" in msg and "pip download" in msg
+    assert "load your own ratings file" in msg
+
+
+def test_grouplens_zip_missing_a_member_is_a_data_error():
+    blob = _grouplens_zip({"u.data": U_DATA, "u.user": U_USER})
+    with pytest.raises(DataError, match="not the expected archive"):
+        movielens.parse_grouplens_zip(blob)
+    with pytest.raises(DataError, match="not the expected archive"):
+        movielens.parse_grouplens_zip(b"not a zip")
+
+
+def test_grouplens_zip_with_damaged_member_is_a_data_error():
+    blob = _grouplens_zip({"u.data": b"1\tx\t5\t1\n", "u.item": _u_item(), "u.user": U_USER})
+    with pytest.raises(DataError, match="GroupLens layout"):
+        movielens.parse_grouplens_zip(blob)
+
+
+# ---------------------------------------------------------------------------------------------
+# The RecBole wheel path, on a generated wheel-shaped zip
+
+RB_INTER = (
+    b"user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+    b"196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t242\t1\t878887116\n"
+)
+RB_ITEM = (
+    b"item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n"
+    b"242\tKolya\t1997\tComedy\n302\tL.A. Confidential\t1997\tCrime Film-Noir Mystery Thriller\n"
+    b"267\tunkonwn\t\tunknown\n"
+)
+RB_USER = (
+    b"user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n"
+    b"196\t49\tM\twriter\t55105\n186\t39\tF\texecutive\t00000\n22\t25\tM\twriter\t40206\n"
+)
+RB_FILES = {"ml-100k.inter": RB_INTER, "ml-100k.item": RB_ITEM, "ml-100k.user": RB_USER}
+
+
+def _wheel(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("recbole/__init__.py", "")
+        for name, blob in files.items():
+            zf.writestr(movielens.RECBOLE_DIR + name, blob)
+    return buf.getvalue()
+
+
+def test_recbole_wheel_files_are_extracted_checked_and_converted():
+    sha = {n: hashlib.sha256(b).hexdigest() for n, b in RB_FILES.items()}
+    files = movielens.extract_recbole_files(_wheel(RB_FILES), sha)
+    assert files == RB_FILES
+    ratings, items, users = movielens.parse_recbole(files)
+    assert ratings["user_id"].tolist() == [196, 186, 22]
+    assert ratings["rating"].tolist() == [3.0, 3.0, 1.0]
+    assert ratings["timestamp"].tolist() == [881250949, 891717742, 878887116]
+    assert items["title"].tolist() == ["Kolya (1997)", "L.A. Confidential (1997)", "unknown"]
+    assert items["genres"].tolist()[1] == ["Crime", "Film-Noir", "Mystery", "Thriller"]
+    assert users["zip_code"].tolist()[1] == "00000"  # zip codes stay text
+
+
+def test_recbole_wheel_with_wrong_sha256_is_rejected():
+    sha = {n: hashlib.sha256(b).hexdigest() for n, b in RB_FILES.items()}
+    sha["ml-100k.item"] = "0" * 64
+    with pytest.raises(DataError, match="ml-100k.item .*sha256"):
+        movielens.extract_recbole_files(_wheel(RB_FILES), sha)
+
+
+def test_recbole_wheel_without_the_files_is_rejected():
+    sha = {n: hashlib.sha256(b).hexdigest() for n, b in RB_FILES.items()}
+    with pytest.raises(DataError, match="does not hold the ML-100k files"):
+        movielens.extract_recbole_files(_wheel({"ml-100k.inter": RB_INTER}), sha)
