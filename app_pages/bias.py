@@ -1,0 +1,88 @@
+"""Bias rankings: the movies (and users) the model rates up or down whoever is watching."""
+
+import streamlit as st
+
+from collab_core import plots
+from collab_core.analysis import BIAS_NOTE
+from ui import cached, context, widgets
+
+st.title("Bias rankings")
+ds = context.dataset()
+stored = context.require_model(ds)
+ex = cached.explorer(ds, stored)
+key = (ds.fingerprint, stored.model_id)
+
+st.markdown(
+    "Every movie gets a learned **bias**: a number added to its predicted rating for every user. "
+    "The lowest-biased movies are those people dislike *even when they match their taste*; the "
+    "highest are liked even by people who don't usually like that kind of movie. " + BIAS_NOTE
+)
+c1, c2 = st.columns(2)
+max_n = int(ds.items["n_ratings"].max())
+min_ratings = c1.slider(
+    "Minimum number of ratings",
+    0,
+    min(500, max_n),
+    min(50, max_n // 2),
+    key="bias_min_ratings",
+    help="Movies with few ratings have unreliable biases; leave them out.",
+)
+top = c2.slider("Movies at each end", 5, 30, 10, key="bias_top")
+
+with context.user_errors():
+    table = cached.biases(*key, ex, top=top, users=False, min_ratings=min_ratings)
+left, right = st.columns(2)
+high = table[table["end"] == "highest"]
+low = table[table["end"] == "lowest"]
+left.plotly_chart(
+    plots.bias_bars(high, "Highest bias: liked beyond their audience"), key="bias_high"
+)
+right.plotly_chart(
+    plots.bias_bars(low, "Lowest bias: disliked even by their audience"), key="bias_low"
+)
+with st.expander("The table, with an explanation of each bias", icon=":material/table:"):
+    st.dataframe(
+        table.drop(columns=["item_index"]),
+        hide_index=True,
+        column_config={
+            "bias": st.column_config.NumberColumn(format="%.3f"),
+            "mean_rating": st.column_config.NumberColumn(format="%.2f"),
+            "raters_mean": st.column_config.NumberColumn(format="%.2f"),
+            "expected": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
+    widgets.csv_download(table, "bias_ranking.csv", key="bias_csv")
+
+st.subheader("Bias against the plain average")
+st.caption(
+    "Each dot is a movie with at least the minimum number of ratings; bigger dots have more "
+    "ratings. Movies far above or below the trend are those the model judges differently "
+    "from their average rating, once it accounts for who watched them."
+)
+items = cached.item_table(*key, ex)
+st.plotly_chart(plots.bias_scatter(items[items["n_ratings"] >= min_ratings]), key="bias_scatter")
+
+st.subheader("User biases")
+st.caption(
+    "A user's bias is how generous they are: positive for people who rate everything "
+    "high, negative for harsh critics."
+)
+with context.user_errors():
+    users = cached.biases(*key, ex, top=top, users=True, min_ratings=min(20, min_ratings))
+left, right = st.columns([1, 1])
+left.plotly_chart(
+    plots.histogram(ex.user_bias_, "Distribution of user biases", "user bias"),
+    key="bias_users_hist",
+)
+with right:
+    st.dataframe(
+        users.drop(columns=["user_index"]),
+        hide_index=True,
+        height=420,
+        column_config={
+            "bias": st.column_config.NumberColumn(format="%.3f"),
+            "mean_rating": st.column_config.NumberColumn(format="%.2f"),
+            "items_mean": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
+    widgets.csv_download(users, "user_biases.csv", key="bias_users_csv")

@@ -1,0 +1,160 @@
+"""Recommend: rate a few movies, get recommendations that explain themselves, with filters."""
+
+import streamlit as st
+
+from ui import cached, context, state, widgets
+
+PICK = "rec_pick"
+
+st.title("Recommendations for you")
+ds = context.dataset()
+stored = context.require_model(ds)
+ex = cached.explorer(ds, stored)
+key = (ds.fingerprint, stored.model_id)
+rated = state.rated()  # {item index: rating}, kept per data set
+lo, hi = ds.rating_scale
+stars = (lo, hi) == (1.0, 5.0)  # st.feedback's five stars fit a 1-5 scale only
+
+st.markdown(
+    "Rate a few movies you know. The model then finds the embedding that best explains *your* "
+    "ratings (the movies' embeddings stay fixed; no retraining) and ranks every movie you have "
+    "not rated by its predicted rating. With no ratings you are the average user."
+)
+
+
+def _from_widget(idx: int, wkey: str) -> None:
+    """on_change callback: store what the widget `wkey` now says about movie `idx`."""
+    value = st.session_state.get(wkey)
+    if value is None:  # a star clicked twice is cleared: so is the rating
+        rated.pop(idx, None)
+    else:
+        rated[idx] = float(value + 1) if stars else float(value)
+
+
+def _rating_widget(label: str, idx: int, wkey: str, current: float | None, *, live: bool = True):
+    """Stars on a 1-5 scale, else a slider over the data set's scale."""
+    cb = {"on_change": _from_widget, "args": (idx, wkey)} if live else {}
+    if stars:
+        return st.feedback(
+            "stars", key=wkey, default=None if current is None else int(current) - 1, **cb
+        )
+    step = 0.5 if (hi - lo) <= 10 else 1.0
+    return st.slider(
+        label, lo, hi, current if current is not None else (lo + hi) / 2, step, key=wkey, **cb
+    )
+
+
+def _clear() -> None:
+    rated.clear()
+
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    st.subheader("Your ratings")
+    pick = widgets.movie_picker(ds, "Search a movie to rate", key=PICK)
+    if pick is not None and pick not in rated:
+        st.caption(f"How much do you like **{ds.items['title'].iloc[pick]}**?")
+        value = _rating_widget("Your rating", pick, f"rec_new_{pick}", None, live=stars)
+        if not stars and st.button("Add rating", key="rec_add"):
+            rated[pick] = float(value)
+            st.rerun()
+    if rated:
+        for idx in list(rated):
+            c1, c2, c3 = st.columns([4, 3, 1], vertical_alignment="center")
+            c1.markdown(ds.items["title"].iloc[idx])
+            with c2:
+                _rating_widget("rating", idx, f"rec_edit_{idx}", rated[idx])
+            if c3.button("", key=f"rec_del_{idx}", icon=":material/close:", help="Remove"):
+                rated.pop(idx, None)
+                st.rerun()
+        st.button("Clear all ratings", key="rec_clear", on_click=_clear, icon=":material/delete:")
+    else:
+        st.caption("No ratings yet: the list on the right is what the average user would like.")
+
+    st.subheader("Filters")
+    genres = st.multiselect(
+        "Genres", sorted(ex.genre_counts), key="rec_genres", placeholder="Any genre"
+    )
+    min_ratings = st.slider(
+        "Minimum number of ratings",
+        0,
+        300,
+        20,
+        key="rec_min",
+        help="Leave out obscure movies with few ratings.",
+    )
+    novelty = st.slider(
+        "Novelty",
+        0.0,
+        1.0,
+        0.0,
+        0.05,
+        key="rec_novelty",
+        help="0 ranks by predicted rating alone; higher values push less-rated "
+        "movies up, trading predicted stars for discovery.",
+    )
+    k = st.slider("How many", 5, 50, 10, key="rec_k")
+
+with right:
+    ratings = tuple((widgets.item_ref(ds, i), r) for i, r in sorted(rated.items()))
+    with context.user_errors():
+        rec = cached.recommend(
+            *key,
+            ex,
+            ratings,
+            k=k,
+            genres=tuple(genres),
+            min_ratings=min_ratings,
+            novelty=float(novelty),
+        )
+    st.subheader("Recommended" if rated else "Popular with everyone (rate movies to personalise)")
+    st.dataframe(
+        rec.table.drop(columns=["contributions"]),
+        hide_index=True,
+        key="rec_table",
+        column_order=[
+            "rank",
+            "title",
+            "score",
+            "because",
+            "genres",
+            "n_ratings",
+            "popularity_pct",
+            "year",
+        ],
+        column_config={
+            "rank": st.column_config.NumberColumn("#", width=30),
+            "title": st.column_config.TextColumn(width="medium"),
+            "score": st.column_config.ProgressColumn(
+                "predicted", format="%.2f", min_value=lo, max_value=hi, width="small"
+            ),
+            "popularity_pct": st.column_config.NumberColumn("popularity %", format="%.0f"),
+            "bias": None,
+            "mean_rating": st.column_config.NumberColumn(format="%.2f"),
+            "because": st.column_config.TextColumn("because", width="large"),
+        },
+    )
+    widgets.csv_download(
+        rec.table.drop(columns=["contributions"]), "recommendations.csv", key="rec_csv"
+    )
+
+    st.subheader("Popularity bias")
+    report = rec.report
+    c1, c2 = st.columns(2)
+    c1.metric(
+        "Mean popularity percentile",
+        f"{report.mean_popularity_pct:.0f}",
+        help="Where the recommended movies rank by number of ratings; a movie picked at "
+        "random averages 50.",
+    )
+    c2.metric(
+        "From the blockbuster head",
+        f"{report.head_share:.0%}",
+        help=f"Share of recommendations among the {report.head_items:,} most-rated movies, "
+        "which together get half of all ratings.",
+    )
+    st.progress(min(max(report.mean_popularity_pct / 100, 0.0), 1.0))
+    st.caption(
+        report.summary.capitalize() + ". Recommenders that only show popular movies make them "
+        "more popular still (a feedback loop); raise *novelty* to see further into the catalogue."
+    )

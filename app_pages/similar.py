@@ -1,0 +1,94 @@
+"""Similar movies: the nearest neighbours of a movie in embedding space, one click to hop on."""
+
+import streamlit as st
+
+from ui import cached, context, state, widgets
+
+PICK = "similar_pick"
+
+st.title("Similar movies")
+ds = context.dataset()
+stored = context.require_model(ds)
+ex = cached.explorer(ds, stored)
+key = (ds.fingerprint, stored.model_id)
+
+st.markdown(
+    "Movies whose embeddings point the same way are liked by the same people, so the nearest "
+    'embeddings make a "people who liked this also liked" list, learned from ratings alone (the '
+    "model never saw a genre or a plot). **Cosine** compares directions only; **Euclidean** "
+    "distance also counts how strong the taste signal is."
+)
+
+
+def _explore(index: int) -> None:
+    """Button callback: runs before the next run draws the picker, so it may set its value."""
+    st.session_state[PICK] = index
+    state.set_similar_item(index)
+
+
+if PICK not in st.session_state:  # start from the last movie explored, else the most-rated one
+    start = state.similar_item()
+    st.session_state[PICK] = start if start is not None else int(ds.items["n_ratings"].idxmax())
+c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
+with c1:
+    query = widgets.movie_picker(ds, "Movie", key=PICK)
+k = c2.slider("How many", 5, 50, 10, key="similar_k")
+metric = c3.radio("Metric", ["cosine", "euclidean"], key="similar_metric")
+min_ratings = c4.number_input(
+    "Min. ratings",
+    0,
+    1000,
+    5,
+    key="similar_min",
+    help="Leave out rarely-rated movies, whose embeddings are noisy.",
+)
+if query is None:
+    st.info("Choose a movie.")
+    st.stop()
+state.set_similar_item(query)
+
+with context.user_errors():
+    result = cached.similar(
+        *key, ex, widgets.item_ref(ds, query), k=k, metric=metric, min_ratings=int(min_ratings)
+    )
+table = result.table
+value = "similarity" if metric == "cosine" else "distance"
+row = ds.items.iloc[result.item_index]
+st.subheader(f"Movies like {result.query}")
+st.caption(
+    f"{row['n_ratings']:,} ratings, mean {row['mean_rating']:.2f}"
+    + (f" · {', '.join(row['genres'])}" if len(row["genres"]) else "")
+)
+
+event = st.dataframe(
+    table,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key=f"similar_table_{query}_{metric}",
+    column_order=["rank", "title", value, "n_ratings", "genres", "year", "bias"],
+    column_config={
+        value: st.column_config.ProgressColumn(
+            value,
+            format="%.3f",
+            min_value=float(min(0.0, table[value].min())) if len(table) else 0.0,
+            max_value=float(max(1.0, table[value].max())) if len(table) else 1.0,
+        ),
+        "bias": st.column_config.NumberColumn(format="%.3f"),
+        "year": st.column_config.NumberColumn(format="%d"),
+    },
+)
+picked = event.selection.rows if event is not None else []
+if picked:
+    nxt = table.iloc[picked[0]]
+    st.button(
+        f"Explore movies like {nxt['title']}",
+        type="primary",
+        key="similar_next",
+        on_click=_explore,
+        args=(int(nxt["item_index"]),),
+        icon=":material/east:",
+    )
+else:
+    st.caption("Select a row to explore that movie's neighbours next.")
+widgets.csv_download(table, "similar_movies.csv", key="similar_csv")

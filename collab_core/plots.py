@@ -1,0 +1,362 @@
+"""Plotly figure builders shared by the app's pages (pure: plain values in, `go.Figure` out)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+# One palette for every categorical colour (Plotly's default, repeated for more categories).
+PALETTE = (
+    "#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A",
+    "#19D3F3", "#FF6692", "#B6E880", "#FF97FF", "#FECB52",
+)  # fmt: skip
+HIGHLIGHT = "#d62728"
+_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "template": "plotly_white"}
+
+
+def _fig(title: str | None = None, **layout) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(title=title, **{**_LAYOUT, **layout})
+    return fig
+
+
+def rating_histogram(ratings: pd.Series | np.ndarray, title: str = "How people rate") -> go.Figure:
+    """Bars of how many ratings take each value (one bar per distinct value, up to 20 bins else)."""
+    r = pd.Series(np.asarray(ratings, dtype=float))
+    fig = _fig(title, xaxis_title="rating", yaxis_title="number of ratings", bargap=0.1)
+    if r.nunique() <= 20:
+        counts = r.value_counts().sort_index()
+        fig.add_trace(go.Bar(x=counts.index, y=counts.to_numpy(), marker_color=PALETTE[0]))
+        fig.update_xaxes(tickvals=counts.index)
+    else:
+        fig.add_trace(go.Histogram(x=r, nbinsx=20, marker_color=PALETTE[0]))
+    return fig
+
+
+def loss_curves(
+    runs: Mapping[str, Sequence[Mapping]],
+    *,
+    metric: str = "valid_loss",
+    show_train: bool = True,
+    title: str = "Loss per epoch",
+) -> go.Figure:
+    """Per-epoch curves of one or several runs; `runs` maps a label to its history (epoch dicts).
+
+    Validation is drawn solid, training dashed in the same colour, so runs can be compared.
+    """
+    y_title = "loss (MSE)" if metric == "valid_loss" else metric.replace("_", " ")
+    fig = _fig(
+        title, xaxis_title="epoch", yaxis_title=y_title, legend={"orientation": "h", "y": -0.2}
+    )
+    for i, (label, history) in enumerate(runs.items()):
+        if not history:
+            continue
+        h = pd.DataFrame(list(history))
+        color = PALETTE[i % len(PALETTE)]
+        if metric in h:
+            fig.add_trace(
+                go.Scatter(
+                    x=h["epoch"],
+                    y=h[metric],
+                    mode="lines+markers",
+                    name=f"{label} (valid)" if show_train else label,
+                    line={"color": color},
+                )
+            )
+        if show_train and "train_loss" in h:
+            fig.add_trace(
+                go.Scatter(
+                    x=h["epoch"],
+                    y=h["train_loss"],
+                    mode="lines+markers",
+                    name=f"{label} (train)",
+                    line={"color": color, "dash": "dash"},
+                )
+            )
+    fig.update_xaxes(dtick=1)
+    fig.update_layout(height=380 + 20 * len(fig.data))  # room for a long legend below
+    return fig
+
+
+def lr_finder(
+    lrs: Sequence[float], losses: Sequence[float], suggestion: float | None = None
+) -> go.Figure:
+    """Loss against learning rate on a log axis, with the suggested rate marked."""
+    fig = _fig("Learning-rate finder", xaxis_title="learning rate (log scale)", yaxis_title="loss")
+    fig.add_trace(
+        go.Scatter(
+            x=list(lrs), y=list(losses), mode="lines", name="loss", line={"color": PALETTE[0]}
+        )
+    )
+    fig.update_xaxes(type="log")
+    if suggestion:
+        fig.add_vline(
+            x=suggestion,
+            line_dash="dot",
+            line_color=HIGHLIGHT,
+            annotation_text=f"suggested {suggestion:.1e}",
+        )
+    return fig
+
+
+def sweep(
+    results: pd.DataFrame, param: str, metric: str = "valid_rmse", *, log_x: bool | None = None
+) -> go.Figure:
+    """Validation metric against one training setting (e.g. weight decay), one point per model."""
+    r = results.sort_values(param)
+    fig = _fig(
+        f"{metric.replace('_', ' ')} against {param}",
+        xaxis_title=param,
+        yaxis_title=metric.replace("_", " "),
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=r[param],
+            y=r[metric],
+            mode="lines+markers",
+            name=metric,
+            line={"color": PALETTE[0]},
+            hovertemplate=f"{param}=%{{x}}<br>{metric}=%{{y:.4f}}<extra></extra>",
+        )
+    )
+    x = r[param].to_numpy(dtype=float)
+    if log_x is None:  # weight decays span decades; a log axis needs them all positive
+        log_x = bool((x > 0).all() and x.max() / x.min() >= 50)
+    if log_x:
+        fig.update_xaxes(type="log")
+    if len(r):
+        best = r.loc[r[metric].idxmin()]
+        fig.add_trace(
+            go.Scatter(
+                x=[best[param]],
+                y=[best[metric]],
+                mode="markers",
+                name="best",
+                marker={"color": HIGHLIGHT, "size": 12, "symbol": "star"},
+            )
+        )
+    return fig
+
+
+def bias_bars(
+    table: pd.DataFrame, title: str, *, label: str = "title", value: str = "bias"
+) -> go.Figure:
+    """Horizontal bars, first row at the top (for top/bottom-by-bias tables)."""
+    t = table.iloc[::-1]
+    fig = _fig(title, xaxis_title=value, height=max(300, 26 * len(t) + 80))
+    colors = [PALETTE[2] if v >= 0 else PALETTE[1] for v in t[value]]
+    hover = "%{y}<br>bias %{x:.3f}"
+    custom = None
+    if {"n_ratings", "mean_rating"} <= set(t.columns):
+        custom = t[["n_ratings", "mean_rating"]].to_numpy()
+        hover += "<br>%{customdata[0]} ratings, mean %{customdata[1]:.2f}"
+    fig.add_trace(
+        go.Bar(
+            x=t[value],
+            y=t[label],
+            orientation="h",
+            marker_color=colors,
+            customdata=custom,
+            hovertemplate=hover + "<extra></extra>",
+        )
+    )
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def bias_scatter(table: pd.DataFrame, *, x: str = "mean_rating", y: str = "bias") -> go.Figure:
+    """Learned bias against mean rating; marker size grows with the number of ratings."""
+    n = table["n_ratings"].to_numpy(dtype=float) if "n_ratings" in table else np.ones(len(table))
+    size = 4 + 16 * np.sqrt(n / max(n.max(), 1))
+    fig = _fig(
+        "Bias against mean rating", xaxis_title=x.replace("_", " "), yaxis_title=y.replace("_", " ")
+    )
+    fig.add_trace(
+        go.Scattergl(
+            x=table[x],
+            y=table[y],
+            mode="markers",
+            text=table.get("title"),
+            marker={"size": size, "color": PALETTE[0], "opacity": 0.6},
+            customdata=n,
+            hovertemplate="%{text}<br>" + f"{x}=%{{x:.2f}}<br>{y}=%{{y:.3f}}"
+            "<br>%{customdata:.0f} ratings<extra></extra>",
+        )
+    )
+    return fig
+
+
+def histogram(
+    values: Sequence[float] | np.ndarray, title: str, x_title: str, nbins: int = 40
+) -> go.Figure:
+    """A plain histogram (user biases, similarities, ...)."""
+    fig = _fig(title, xaxis_title=x_title, yaxis_title="count", bargap=0.05)
+    fig.add_trace(
+        go.Histogram(x=np.asarray(values, dtype=float), nbinsx=nbins, marker_color=PALETTE[0])
+    )
+    return fig
+
+
+def embedding_map(
+    table: pd.DataFrame,
+    *,
+    x: str = "x",
+    y: str = "y",
+    z: str | None = None,
+    color: str | None = None,
+    hover: Sequence[str] = (),
+    x_title: str | None = None,
+    y_title: str | None = None,
+    z_title: str | None = None,
+    highlight: Sequence[int] = (),
+    title: str | None = None,
+    log_color: bool = False,
+) -> go.Figure:
+    """Scatter of movies in embedding space: WebGL in 2D, one trace per category for a text colour.
+
+    Each point's `customdata[0]` is its row label in `table` (the item index), so a selection from
+    `st.plotly_chart(on_select=...)` maps back with `selected_rows`. `highlight` lists row labels
+    to mark with a large red star and their title. `log_color` colours by log10 of a numeric
+    column (counts such as n_ratings span decades).
+    """
+    hover = [c for c in hover if c in table.columns]
+    custom_cols = ["_row", *hover]
+    t = table.assign(_row=table.index.to_numpy())
+    for c in hover:  # hover shows customdata as is: keep floats short
+        if pd.api.types.is_float_dtype(t[c]):
+            t[c] = t[c].round(3)
+    tmpl = (
+        "<b>%{text}</b>"
+        + "".join(
+            f"<br>{c.replace('_', ' ')}: %{{customdata[{i + 1}]}}" for i, c in enumerate(hover)
+        )
+        + "<extra></extra>"
+    )
+    three_d = z is not None
+    scatter = go.Scatter3d if three_d else go.Scattergl
+    text = t["title"] if "title" in t else t["_row"].astype(str)
+    size = 3 if three_d else 6
+
+    def coords(part: pd.DataFrame) -> dict:
+        c = {"x": part[x], "y": part[y]}
+        if three_d:
+            c["z"] = part[z]
+        return c
+
+    fig = _fig(
+        title,
+        height=650 if not three_d else 700,
+        legend={"itemsizing": "constant"},
+        dragmode="lasso" if not three_d else None,
+    )
+    if color is not None and color in t and not pd.api.types.is_numeric_dtype(t[color]):
+        groups = t[color].astype(str)
+        order = groups.value_counts().index  # biggest category first in the legend
+        palette = PALETTE if len(order) <= len(PALETTE) else qualitative.Alphabet
+        for i, g in enumerate(order):
+            part = t[groups == g]
+            fig.add_trace(
+                scatter(
+                    **coords(part),
+                    mode="markers",
+                    name=g,
+                    text=text[part.index],
+                    customdata=part[custom_cols].to_numpy(dtype=object),
+                    hovertemplate=tmpl,
+                    marker={"size": size, "color": palette[i % len(palette)], "opacity": 0.75},
+                )
+            )
+    else:
+        marker: dict = {"size": size, "opacity": 0.75, "color": PALETTE[0]}
+        if color is not None and color in t:
+            vals = pd.to_numeric(t[color], errors="coerce").astype(float)
+            name = color.replace("_", " ")
+            if log_color:
+                vals, name = np.log10(vals.clip(lower=1)), f"log10 {name}"
+            marker.update(
+                color=vals.to_numpy(),
+                colorscale="Viridis",
+                showscale=True,
+                colorbar={"title": name},
+            )
+        fig.add_trace(
+            scatter(
+                **coords(t),
+                mode="markers",
+                name="movies",
+                text=text,
+                customdata=t[custom_cols].to_numpy(dtype=object),
+                hovertemplate=tmpl,
+                marker=marker,
+                showlegend=False,
+            )
+        )
+    rows = [r for r in highlight if r in t.index]
+    if rows:
+        part = t.loc[rows]
+        fig.add_trace(
+            scatter(
+                **coords(part),
+                mode="markers+text",
+                name="highlighted",
+                text=text[part.index],
+                textposition="top center",
+                customdata=part[custom_cols].to_numpy(dtype=object),
+                hovertemplate=tmpl,
+                marker={
+                    "size": 18 if not three_d else 8,
+                    "color": HIGHLIGHT,
+                    "symbol": "star" if not three_d else "diamond",
+                    "line": {"width": 1, "color": "white"},
+                },
+            )
+        )
+    if three_d:
+        fig.update_layout(
+            scene={
+                "xaxis_title": x_title or x,
+                "yaxis_title": y_title or y,
+                "zaxis_title": z_title or z,
+            }
+        )
+    else:
+        fig.update_xaxes(title=x_title or x, zeroline=False)
+        fig.update_yaxes(title=y_title or y, zeroline=False)
+    return fig
+
+
+def selected_rows(points: Sequence[Mapping]) -> list[int]:
+    """Row labels (item indices) of the points a Plotly selection event reports, in order, unique."""
+    seen: dict[int, None] = {}
+    for p in points:
+        data = p.get("customdata")
+        if data is None:
+            continue
+        row = data[0] if isinstance(data, (list, tuple, np.ndarray)) else data
+        try:
+            seen.setdefault(int(row), None)
+        except (TypeError, ValueError):
+            continue
+    return list(seen)
+
+
+def axis_title(axis: Mapping, n_names: int = 2, width: int = 28) -> str:
+    """'PC1 · 12.3% of variance' over '← low titles · high titles →', from an `EmbeddingMap` axis."""
+
+    def short(titles: Sequence[str]) -> str:
+        return ", ".join(t if len(t) <= width else t[: width - 1] + "…" for t in titles[:n_names])
+
+    name = str(axis.get("component", "")).lower()
+    ev = axis.get("explained_variance")
+    if ev is None:  # t-SNE axes have no meaning of their own: naming their ends would mislead
+        return f"t-SNE {name}"
+    head = f"PC{'xyz'.index(name) + 1}" if name in ("x", "y", "z") else name.upper()
+    head += f" · {ev:.1%} of variance"
+    low, high = axis.get("low") or [], axis.get("high") or []
+    if low or high:
+        head += f"<br><sup>← {short(low)}  ·  {short(high)} →</sup>"
+    return head

@@ -1,0 +1,69 @@
+"""Recommend page: cold start, three ratings give ten explained recommendations, filters."""
+
+from apptest_helpers import no_errors
+
+
+def _index(ds, title):
+    return int(ds.items.index[ds.items["title"] == title][0])
+
+
+def _rate(at, idx, stars):
+    at.selectbox(key="rec_pick").set_value(idx).run()
+    at.feedback(key=f"rec_new_{idx}").set_value(stars - 1).run()  # st.feedback counts from 0
+    return at
+
+
+def test_cold_start_then_three_ratings_give_ten_explained_recommendations(open_page, ml100k):
+    at = open_page("recommend")
+    no_errors(at)
+    cold = at.dataframe[0].value
+    assert len(cold) == 10 and cold["because"].str.contains("average user").all()
+
+    liked = [
+        "Star Wars (1977)",
+        "Empire Strikes Back, The (1980)",
+        "Raiders of the Lost Ark (1981)",
+    ]
+    for title in liked:
+        _rate(at, _index(ml100k, title), 5)
+    no_errors(at)
+    assert at.session_state["rated"]["ml-100k"] == {_index(ml100k, t): 5.0 for t in liked}
+    recs = at.dataframe[0].value
+    assert len(recs) == 10
+    assert not set(recs["title"]) & set(liked)  # nothing already rated comes back
+    assert recs["because"].str.startswith("because you rated").sum() >= 8
+    assert list(recs["title"]) != list(cold["title"])  # personalised
+    metrics = {m.label: m.value for m in at.metric}
+    assert 0 <= float(metrics["Mean popularity percentile"]) <= 100
+
+
+def test_ratings_can_be_edited_removed_and_cleared(open_page, ml100k):
+    at = open_page("recommend")
+    a, b = _index(ml100k, "Fargo (1996)"), _index(ml100k, "Toy Story (1995)")
+    _rate(at, a, 4)
+    _rate(at, b, 2)
+    at.feedback(key=f"rec_edit_{b}").set_value(4).run()  # change Toy Story to 5 stars
+    assert at.session_state["rated"]["ml-100k"] == {a: 4.0, b: 5.0}
+    at.button(key=f"rec_del_{a}").click().run()
+    assert at.session_state["rated"]["ml-100k"] == {b: 5.0}
+    at.button(key="rec_clear").click().run()
+    no_errors(at)
+    assert at.session_state["rated"]["ml-100k"] == {}
+    assert at.dataframe[0].value["because"].str.contains("average user").all()
+
+
+def test_genre_min_ratings_and_novelty_filters(open_page):
+    at = open_page("recommend")
+    at.multiselect(key="rec_genres").set_value(["Horror"])
+    at.slider(key="rec_min").set_value(100).run()
+    no_errors(at)
+    recs = at.dataframe[0].value
+    assert len(recs) == 10
+    assert recs["genres"].str.contains("Horror").all() and (recs["n_ratings"] >= 100).all()
+    popular = float(at.metric[0].value)
+    at.multiselect(key="rec_genres").set_value([])
+    at.slider(key="rec_min").set_value(0)
+    at.slider(key="rec_novelty").set_value(1.0).run()
+    novel = float(at.metric[0].value)
+    no_errors(at)
+    assert novel < popular  # novelty pushes less-rated movies up

@@ -1,0 +1,143 @@
+"""Figure builders: what a reader of each chart would check (points, axes, highlights)."""
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from collab_core import plots
+
+
+@pytest.fixture
+def map_table():
+    rng = np.random.default_rng(0)
+    n = 60
+    return pd.DataFrame(
+        {
+            "item_index": np.arange(100, 100 + n),
+            "title": [f"Movie {i}" for i in range(n)],
+            "x": rng.normal(size=n),
+            "y": rng.normal(size=n),
+            "z": rng.normal(size=n),
+            "primary_genre": rng.choice(["Drama", "Comedy", "Horror"], n),
+            "n_ratings": rng.integers(1, 500, n),
+            "mean_rating": rng.uniform(1, 5, n),
+            "year": pd.array(rng.integers(1930, 1998, n), dtype="Int64"),
+        }
+    )
+
+
+def test_rating_histogram_counts_each_value():
+    fig = plots.rating_histogram(pd.Series([1, 2, 2, 5, 5, 5], dtype="float32"))
+    bar = fig.data[0]
+    assert list(bar.x) == [1.0, 2.0, 5.0]
+    assert list(bar.y) == [1, 2, 3]
+
+
+def test_loss_curves_one_trace_per_run_and_split():
+    hist = [
+        {"epoch": e, "train_loss": 1.0 - 0.1 * e, "valid_loss": 1.1 - 0.05 * e} for e in range(3)
+    ]
+    fig = plots.loss_curves({"adam": hist, "sgd": hist[:2], "empty": []})
+    names = [t.name for t in fig.data]
+    assert names == ["adam (valid)", "adam (train)", "sgd (valid)", "sgd (train)"]
+    assert list(fig.data[0].y) == pytest.approx([1.1, 1.05, 1.0])
+    assert fig.data[1].line.dash == "dash" and fig.data[0].line.color == fig.data[1].line.color
+    only_valid = plots.loss_curves({"adam": hist}, show_train=False)
+    assert [t.name for t in only_valid.data] == ["adam"]
+
+
+def test_lr_finder_is_log_scaled_and_marks_the_suggestion():
+    fig = plots.lr_finder([1e-5, 1e-3, 1e-1], [1.2, 0.8, 3.0], suggestion=1e-3)
+    assert fig.layout.xaxis.type == "log"
+    assert fig.layout.shapes[0].x0 == 1e-3
+
+
+def test_sweep_orders_by_value_uses_log_axis_for_decades_and_stars_the_best():
+    res = pd.DataFrame({"wd": [0.1, 0.001, 0.01], "valid_rmse": [0.95, 0.99, 0.91]})
+    fig = plots.sweep(res, "wd")
+    assert list(fig.data[0].x) == [0.001, 0.01, 0.1]
+    assert fig.layout.xaxis.type == "log"
+    assert fig.data[1].x[0] == 0.01 and fig.data[1].y[0] == 0.91
+    with_zero = plots.sweep(pd.DataFrame({"wd": [0.0, 0.1], "valid_rmse": [1.0, 0.9]}), "wd")
+    assert with_zero.layout.xaxis.type != "log"  # a log axis cannot show wd = 0
+
+
+def test_bias_bars_put_the_first_row_on_top_and_colour_by_sign():
+    t = pd.DataFrame(
+        {
+            "title": ["best", "middle", "worst"],
+            "bias": [0.5, 0.1, -0.3],
+            "n_ratings": [10, 20, 30],
+            "mean_rating": [4.0, 3.0, 2.0],
+        }
+    )
+    fig = plots.bias_bars(t, "Biases")
+    bar = fig.data[0]
+    assert list(bar.y) == ["worst", "middle", "best"]  # plotly draws the last category on top
+    assert bar.marker.color[0] != bar.marker.color[-1]
+
+
+def test_embedding_map_2d_uses_webgl_one_trace_per_genre(map_table):
+    fig = plots.embedding_map(map_table, color="primary_genre", hover=["n_ratings", "missing"])
+    assert all(isinstance(t, go.Scattergl) for t in fig.data)
+    assert {t.name for t in fig.data} == set(map_table["primary_genre"])
+    assert sum(len(t.x) for t in fig.data) == len(map_table)
+    # customdata[0] is the row label, so a selection maps back to the table
+    rows = sorted(int(r[0]) for t in fig.data for r in t.customdata)
+    assert rows == list(map_table.index)
+
+
+def test_embedding_map_numeric_colour_and_highlight(map_table):
+    fig = plots.embedding_map(
+        map_table,
+        color="n_ratings",
+        log_color=True,
+        highlight=[3, 999],
+        x_title="PC1",
+        y_title="PC2",
+    )
+    main, star = fig.data
+    assert main.marker.showscale and max(main.marker.color) <= np.log10(500)
+    assert list(star.text) == ["Movie 3"] and star.name == "highlighted"
+    assert fig.layout.xaxis.title.text == "PC1"
+
+
+def test_embedding_map_3d(map_table):
+    fig = plots.embedding_map(map_table, z="z", color="year", z_title="PC3")
+    assert isinstance(fig.data[0], go.Scatter3d)
+    assert fig.layout.scene.zaxis.title.text == "PC3"
+
+
+def test_selected_rows_reads_customdata_in_order_without_duplicates():
+    points = [
+        {"customdata": [7, "x"]},
+        {"customdata": [2]},
+        {"customdata": [7]},
+        {"x": 1},
+        {"customdata": 5},
+    ]
+    assert plots.selected_rows(points) == [7, 2, 5]
+    assert plots.selected_rows([]) == []
+
+
+def test_axis_title_names_the_ends_and_variance():
+    axis = {
+        "component": "x",
+        "explained_variance": 0.1234,
+        "low": ["A", "B", "C"],
+        "high": ["Z" * 40],
+    }
+    title = plots.axis_title(axis)
+    assert title.startswith("PC1 · 12.3% of variance")
+    assert "← A, B" in title and "C" not in title.split("←")[1].split("·")[0]
+    assert "…" in title  # long titles are shortened
+    tsne = plots.axis_title(
+        {"component": "y", "explained_variance": None, "low": ["A"], "high": ["B"]}
+    )
+    assert tsne == "t-SNE y"
+
+
+def test_histogram():
+    h = plots.histogram([0.1, 0.2, 0.3], "User biases", "bias")
+    assert len(h.data[0].x) == 3

@@ -1,0 +1,144 @@
+"""Cached loaders: data sets keyed by where they come from, models by model_id, results by both.
+
+Heavy objects (data sets, models) are `st.cache_resource` (shared, never copied); tables derived from
+them are `st.cache_data` keyed by `(fingerprint, model_id, parameters)` with the objects themselves
+passed as underscore arguments, which Streamlit does not hash.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from collab_core import movielens, paths
+from collab_core.data import Dataset, load_dataset
+
+from . import state, uploads
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _ml100k(data_dir: str) -> Dataset:
+    return load_dataset()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _upload(folder: str) -> Dataset:
+    return uploads.load_upload(folder)
+
+
+def ml100k_cached() -> bool:
+    return all((movielens.cache_dir() / f).exists() for f in movielens.CACHE_FILES)
+
+
+def dataset() -> Dataset:
+    """The data set chosen in the sidebar; the first ML-100k fetch shows a progress bar.
+
+    Raises `DataError` (shown by the caller) when an upload's files can no longer be read.
+    """
+    choice = state.dataset_choice()
+    if choice.startswith(uploads.PREFIX):
+        found = uploads.find_upload(choice)
+        if found is not None:
+            return _upload(str(found.folder))
+        state.request_dataset(state.DEFAULT_DATASET)  # it was deleted on disk: fall back
+    if not ml100k_cached():
+        bar = st.progress(0.0, "Fetching MovieLens 100k (first run only)…")
+        load_dataset(progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), msg))
+        bar.empty()
+    return _ml100k(str(paths.data_dir()))
+
+
+def store():
+    from collab_core.store import ModelStore
+
+    return ModelStore()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _load_model(model_id: str, models_dir: str):
+    from collab_core.store import ModelStore
+
+    return ModelStore(models_dir).load(model_id)
+
+
+def stored_model(model_id: str):
+    """A `StoredModel` from the store, loaded once per process."""
+    return _load_model(model_id, str(paths.models_dir()))
+
+
+@st.cache_data(show_spinner="Running the learning-rate finder…", max_entries=16)
+def lr_find(fingerprint: str, config_key: str, _ds: Dataset, _config):
+    """`training.lr_find` once per (data set, config)."""
+    from collab_core.training import lr_find as run
+
+    return run(_ds, _config)
+
+
+# --- analysis, once per (data set, model, parameters) -----------------------------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _explorer(fingerprint: str, model_id: str, _ds: Dataset, _model):
+    from collab_core.analysis import Explorer
+
+    return Explorer(_ds, _model)
+
+
+def explorer(ds: Dataset, stored):
+    """The `analysis.Explorer` of the active model: factors, biases and title index, built once."""
+    return _explorer(ds.fingerprint, stored.model_id, ds, stored.model)
+
+
+@st.cache_data(show_spinner="Ranking biases…", max_entries=32)
+def biases(fingerprint: str, model_id: str, _ex, *, top: int, users: bool, min_ratings: int):
+    return _ex.biases(top=top, users=users, min_ratings=min_ratings)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def item_table(fingerprint: str, model_id: str, _ex):
+    """Every movie with its bias (for the bias scatter and the projector export)."""
+    import numpy as np
+
+    return _ex.item_table(np.arange(_ex.dataset.n_items))
+
+
+@st.cache_data(show_spinner="Projecting the embeddings…", max_entries=16)
+def embedding_map(
+    fingerprint: str, model_id: str, _ex, *, method: str, n_components: int, n_items: int
+):
+    return _ex.embedding_map(method=method, n_components=n_components, n_items=n_items)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def similar(fingerprint: str, model_id: str, _ex, item, *, k: int, metric: str, min_ratings: int):
+    return _ex.similar(item, k=k, metric=metric, min_ratings=min_ratings)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def recommend(
+    fingerprint: str,
+    model_id: str,
+    _ex,
+    ratings: tuple,
+    *,
+    k: int,
+    genres: tuple,
+    min_ratings: int,
+    novelty: float,
+):
+    return _ex.recommend(
+        list(ratings), k=k, genres=list(genres) or None, min_ratings=min_ratings, novelty=novelty
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def model_summary(model_id: str, models_dir: str, created: str | None) -> dict:
+    """Full config, metrics and history of a stored model (store listings carry only the main
+    settings); `created` is in the key so a retrained id is read again."""
+    from collab_core.store import ModelStore
+
+    stored = ModelStore(models_dir).load(model_id)
+    return {
+        "config": stored.config.key(),
+        "metrics": dict(stored.metrics),
+        "history": list(stored.history),
+    }

@@ -1,0 +1,74 @@
+"""What every page starts from: the chosen data set and the active model, errors shown, not raised."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from collab_core.data import Dataset
+from collab_core.errors import CollabError
+
+from . import cached, state
+
+
+@contextmanager
+def user_errors(stop: bool = True) -> Iterator[None]:
+    """Show a `CollabError` (which says what to fix) as `st.error` instead of a traceback."""
+    try:
+        yield
+    except CollabError as exc:
+        st.error(str(exc), icon=":material/error:")
+        if stop:
+            st.stop()
+
+
+def dataset() -> Dataset:
+    """The sidebar's data set; a page that cannot get one stops with the reason and the fix."""
+    with user_errors():
+        return cached.dataset()
+
+
+def models(ds: Dataset) -> list[dict]:
+    """The store's usable models for this data set, newest first, with full config and metrics."""
+    from collab_core import paths
+
+    with user_errors():
+        rows = [r for r in cached.store().list(fingerprint=ds.fingerprint) if not r.get("problem")]
+    out = []
+    for r in rows:
+        try:
+            out.append(
+                r | cached.model_summary(r["model_id"], str(paths.models_dir()), r.get("created"))
+            )
+        except CollabError:  # damaged or removed meanwhile: leave it out of the lists
+            continue
+    return sorted(out, key=lambda r: str(r.get("created", "")), reverse=True)
+
+
+def active_model(ds: Dataset):
+    """The active `StoredModel` for `ds`, or None when this data set has no trained model yet."""
+    model_id = state.model_id()
+    if model_id is None:
+        return None
+    if model_id not in {r["model_id"] for r in models(ds)}:
+        return None
+    with user_errors():
+        return cached.stored_model(model_id)
+
+
+def require_model(ds: Dataset):
+    """The active model; without one, offer to train the default model here and stop the page."""
+    stored = active_model(ds)
+    if stored is not None:
+        return stored
+    from .training import default_model_button
+
+    st.info(
+        "This page needs a trained model, and this data set has none yet. Train the default "
+        "model (seconds on a GPU, under a minute on a CPU), or choose settings on the **Train** page.",
+        icon=":material/model_training:",
+    )
+    default_model_button(ds, key="require_model_train")
+    st.stop()

@@ -1,0 +1,106 @@
+"""Training from a page: a live progress bar and loss curves, results kept in the model store."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from collab_core import plots
+from collab_core.data import Dataset
+from collab_core.models import TrainConfig
+
+from . import cached, state
+from .context import user_errors
+
+# Redrawing on every batch floods the browser; a few updates a second look live enough.
+_MIN_UPDATE_S = 0.15
+
+
+def train_with_progress(
+    ds: Dataset,
+    config: TrainConfig,
+    *,
+    label: str = "model",
+    chart: bool = True,
+    activate: bool = True,
+):
+    """Train `config` on `ds` through the store (a stored config returns at once) with live output.
+
+    Returns the `StoredModel`; with `activate` it becomes the active model from the next run on
+    (sweeps and comparisons train many and leave the active one alone).
+    """
+    store = cached.store()
+    found = store.find(ds, config)
+    if found is not None:
+        st.caption(f"{label}: trained before, loaded from the store (model `{found.model_id}`).")
+        if activate:
+            state.request_model(found.model_id)
+        return found
+    bar = st.progress(0.0, f"Training the {label}…")
+    plot = st.empty() if chart else None
+    history: list[dict] = []
+    last = [0.0]
+
+    def on_event(ev) -> None:
+        now = time.monotonic()
+        if ev.kind == "epoch":
+            history.append(
+                {
+                    "epoch": ev.epoch,
+                    "train_loss": ev.train_loss,
+                    "valid_loss": ev.valid_loss,
+                    "valid_rmse": ev.valid_rmse,
+                }
+            )
+            if plot is not None:
+                plot.plotly_chart(
+                    plots.loss_curves({label: history}, title="Live loss"),
+                    key=f"live_loss_{label}_{len(history)}",
+                )
+        elif now - last[0] < _MIN_UPDATE_S:
+            return
+        last[0] = now
+        text = f"Epoch {ev.epoch + 1}/{ev.epochs}"  # events count epochs from 0
+        if ev.valid_rmse is not None and ev.kind == "epoch":
+            text += f" · valid RMSE {ev.valid_rmse:.4f}"
+        bar.progress(min(max(float(ev.fraction), 0.0), 1.0), text)
+
+    with user_errors():
+        stored = store.get_or_train(ds, config, callback=on_event)
+    rmse = stored.metrics.get("valid_rmse")
+    bar.progress(1.0, "Done" + (f" · valid RMSE {rmse:.4f}" if rmse is not None else ""))
+    for warning in stored.warnings:  # e.g. the store could not save it (disk full)
+        st.warning(warning, icon=":material/warning:")
+    if activate:
+        state.request_model(stored.model_id)
+    return stored
+
+
+def default_model_button(ds: Dataset, *, key: str) -> None:
+    """One click to train (or load) the default model, then rerun so every page sees it."""
+    if st.button("Train the default model", type="primary", key=key, icon=":material/play_arrow:"):
+        stored = train_with_progress(ds, TrainConfig(), label="default model")
+        remember(stored)
+        st.rerun()
+
+
+def remember(stored) -> None:
+    """Note the model a page just trained (or found), for the Train page to show after a rerun."""
+    st.session_state[state.LAST_TRAINED] = {
+        "model_id": stored.model_id,
+        "cached": bool(stored.cached),
+    }
+
+
+# The Train page's sweep values, and the lesson's comparison of training ideas (5 epochs each).
+SWEEPS: dict[str, list[float]] = {
+    "wd": [0.0, 0.01, 0.03, 0.1, 0.3],
+    "n_factors": [4, 16, 32, 64, 128],
+}
+COMPARISON: dict[str, dict] = {
+    "SGD": {"optimizer": "sgd", "momentum": 0.0, "lr": 0.5, "epochs": 5},
+    "SGD + momentum": {"optimizer": "sgd", "momentum": 0.9, "lr": 0.2, "epochs": 5},
+    "Adam": {"optimizer": "adam", "epochs": 5},
+    "Adam, no weight decay": {"optimizer": "adam", "wd": 0.0, "epochs": 5},
+}
