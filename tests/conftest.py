@@ -26,3 +26,21 @@ def ml100k(collab_home):
     from collab_core.data import load_dataset
 
     return load_dataset()
+
+
+@pytest.fixture(scope="session")
+def default_model(ml100k):
+    """The default model on ML-100k (`store.default_model`): trained once per session, then loaded."""
+    from collab_core.store import default_model as stored_default
+
+    return stored_default(ml100k).model
+
+
+@pytest.fixture(scope="session")
+def small_nn_model(ml100k):
+    """A small, quickly trained neural model on ML-100k (a few seconds), for code paths only."""
+    from collab_core.models import TrainConfig
+    from collab_core.training import fit
+
+    config = TrainConfig(model="nn", epochs=2, nn_emb_sizes=(16, 16), nn_layers=(32,), bs=1024, lr=0.01)
+    return fit(ml100k, config).model

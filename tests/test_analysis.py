@@ -1,0 +1,285 @@
+"""analysis: bias rankings, the embedding map, nearest movies and title search on the real model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from collab_core.analysis import (
+    Explorer,
+    TitleIndex,
+    bias_ranking,
+    embedding_map,
+    find_item,
+    primary_genre,
+    search_titles,
+    similar_items,
+    title_key,
+)
+from collab_core.data import make_dataset
+from collab_core.errors import ConfigError, UnknownItemError
+
+CLASSICS = {
+    "Shawshank Redemption, The (1994)",
+    "Schindler's List (1993)",
+    "Star Wars (1977)",
+    "Casablanca (1942)",
+    "Usual Suspects, The (1995)",
+    "Godfather, The (1972)",
+    "Rear Window (1954)",
+    "12 Angry Men (1957)",
+    "Silence of the Lambs, The (1991)",
+    "Wrong Trousers, The (1993)",
+    "Close Shave, A (1995)",
+    "Raiders of the Lost Ark (1981)",
+    "Citizen Kane (1941)",
+}
+
+
+@pytest.fixture(scope="module")
+def ex(ml100k, default_model):
+    return Explorer(ml100k, default_model)
+
+
+# --- nearest movies ------------------------------------------------------------------------------
+
+
+def test_star_wars_neighbours_include_its_sequels(ex):
+    res = ex.similar("Star Wars (1977)", k=10)
+    titles = list(res.table["title"])
+    assert res.query == "Star Wars (1977)"
+    assert "Empire Strikes Back, The (1980)" in titles
+    assert "Return of the Jedi (1983)" in titles
+    assert "Star Wars (1977)" not in titles
+    assert len(titles) == 10
+    sims = res.table["similarity"].to_numpy()
+    assert np.all(np.diff(sims) <= 1e-6) and sims.max() <= 1 + 1e-5
+
+
+def test_euclidean_metric_and_min_ratings(ex):
+    res = ex.similar("star wars", k=15, metric="euclidean", min_ratings=100)
+    assert "Empire Strikes Back, The (1980)" in list(res.table["title"])
+    assert (res.table["n_ratings"] >= 100).all()
+    dist = res.table["distance"].to_numpy()
+    assert np.all(np.diff(dist) >= -1e-6)
+    # The distances are the real ones between factor rows.
+    q, top = res.item_index, int(res.table["item_index"].iloc[0])
+    assert dist[0] == pytest.approx(
+        np.linalg.norm(ex.item_factors_[q] - ex.item_factors_[top]), rel=1e-4
+    )
+
+
+def test_explorer_leaves_the_model_untouched(ml100k, default_model, ex):
+    weights = default_model.item_factors().clone()
+    assert not ex.item_seen_.all()  # movies only in the validation split: rows zeroed here...
+    Explorer(ml100k, default_model)
+    assert torch.equal(default_model.item_factors(), weights)  # ...but not in the model
+    unseen = int(np.flatnonzero(~ex.item_seen_)[0])
+    with pytest.raises(ConfigError, match="no learned factors"):
+        ex.similar(int(ml100k.item_ids[unseen]))
+    near = set(ex.similar("Star Wars (1977)", k=300).table["item_index"])
+    assert not near & set(np.flatnonzero(~ex.item_seen_))
+
+
+def test_copies_of_the_query_title_are_left_out(ex):
+    # ML-100k lists "Chasing Amy (1997)" under two ids; neither comes back for the other.
+    res = ex.similar("Chasing Amy (1997)", k=20)
+    assert "Chasing Amy (1997)" not in set(res.table["title"])
+
+
+def test_similar_plain_function_and_bad_arguments(ml100k, default_model):
+    res = similar_items(ml100k, default_model, 50, k=3)  # an int is an item id: Star Wars
+    assert res.query == "Star Wars (1977)" and len(res.table) == 3
+    with pytest.raises(ConfigError, match="metric"):
+        similar_items(ml100k, default_model, "Star Wars", metric="manhattan")
+    with pytest.raises(ConfigError, match="k must be"):
+        similar_items(ml100k, default_model, "Star Wars", k=0)
+    with pytest.raises(UnknownItemError, match="item id 999999"):
+        similar_items(ml100k, default_model, 999999)
+
+
+# --- bias rankings -------------------------------------------------------------------------------
+
+
+def test_highest_item_biases_are_well_loved_classics(ex):
+    table = ex.biases(top=10, min_ratings=50)
+    top = table[table["end"] == "highest"]
+    low = table[table["end"] == "lowest"]
+    assert len(top) == 10 and len(low) == 10
+    assert len(CLASSICS & set(top["title"])) >= 4, list(top["title"])
+    assert (table["n_ratings"] >= 50).all()
+    assert top["bias"].is_monotonic_decreasing and low["bias"].is_monotonic_increasing
+    assert top["mean_rating"].min() > 4.0 and low["mean_rating"].max() < 3.0
+
+
+def test_bias_columns_show_why_a_bias_is_not_an_average(ex, ml100k):
+    table = ex.biases(top=5, min_ratings=50)
+    row = table[table["title"] == table["title"].iloc[0]].iloc[0]
+    # raters_mean is the mean of the overall averages of the users who rated the movie.
+    r = ml100k.ratings
+    user_mean = r.groupby("user_id")["rating"].mean()
+    raters = r.loc[r["item_id"] == row["item_id"], "user_id"]
+    assert row["raters_mean"] == pytest.approx(user_mean[raters].mean(), rel=1e-6)
+    # What the movie itself adds has the sign of its bias at both ends.
+    lift = table["mean_rating"] - table["expected"]
+    assert (np.sign(lift) == np.sign(table["bias"])).all()
+    assert "the movie itself adds" in row["explanation"]
+
+
+def test_user_biases(ex):
+    table = ex.biases(top=5, users=True, min_ratings=20)
+    top = table[table["end"] == "highest"]
+    low = table[table["end"] == "lowest"]
+    assert {"user_id", "bias", "n_ratings", "mean_rating", "items_mean"} <= set(table.columns)
+    # Generous raters give more than the movies they watch get on average; harsh ones less.
+    assert (top["mean_rating"] > top["items_mean"]).all()
+    assert (low["mean_rating"] < low["items_mean"]).all()
+    assert top["explanation"].str.contains("generous").all()
+
+
+def test_bias_ranking_bad_arguments(ml100k, default_model):
+    with pytest.raises(ConfigError, match="No movie has 100000 ratings"):
+        bias_ranking(ml100k, default_model, min_ratings=100000)
+    with pytest.raises(ConfigError, match="top must be"):
+        bias_ranking(ml100k, default_model, top=0)
+
+
+# --- the embedding map ---------------------------------------------------------------------------
+
+
+def test_pca_map_of_the_most_rated_movies(ex):
+    m = ex.embedding_map()
+    c = m.coords
+    assert len(c) == 1000 and m.method == "pca"
+    assert c["n_ratings"].min() >= ex.n_ratings_[np.argsort(-ex.n_ratings_)[999]]
+    assert {"title", "genres", "primary_genre", "year", "n_ratings", "bias", "x", "y"} <= set(c)
+    assert "z" not in c
+    ev = m.explained_variance
+    assert len(ev) == 2 and 0 < ev[1] <= ev[0] < 1
+    # Coordinates are centred projections: their variances are in the explained ratio's order.
+    assert c["x"].var() >= c["y"].var()
+    assert [a["component"] for a in m.axes] == ["x", "y"]
+    ends = m.axes[0]
+    assert len(ends["low"]) == 5 and len(ends["high"]) == 5
+    lowest = c.loc[c["x"].idxmin(), "title"]
+    assert ends["low"][0] == lowest
+    star = c[c["title"] == "Star Wars (1977)"].iloc[0]
+    assert star["primary_genre"] == "Sci-Fi"
+
+
+def test_map_in_three_components_tsne_and_bad_arguments(ml100k, default_model):
+    m3 = embedding_map(ml100k, default_model, n_components=3, n_items=300)
+    assert len(m3.coords) == 300 and len(m3.explained_variance) == 3 and "z" in m3.coords
+    ts = embedding_map(ml100k, default_model, method="tsne", n_items=100, seed=1)
+    assert ts.explained_variance is None and ts.coords[["x", "y"]].notna().all().all()
+    with pytest.raises(ConfigError, match="map method"):
+        embedding_map(ml100k, default_model, method="umap")
+    with pytest.raises(ConfigError, match="n_components"):
+        embedding_map(ml100k, default_model, n_components=4)
+
+
+def test_primary_genre():
+    counts = {"Drama": 700, "Zombie": 3, "Opera": 5}
+    assert primary_genre(["Action", "Sci-Fi", "War"], counts) == "Sci-Fi"
+    assert primary_genre(["Comedy", "Drama"], counts) == "Comedy"
+    assert primary_genre(["Opera", "Zombie"], counts) == "Zombie"  # unknown names: the rarest
+    assert primary_genre([], counts) == "(none)"
+
+
+def test_model_from_another_data_set_is_refused(default_model):
+    tiny = make_dataset(
+        pd.DataFrame(
+            {"user_id": [1, 2], "item_id": [1, 2], "rating": [1.0, 5.0], "timestamp": [0, 0]}
+        )
+    )
+    with pytest.raises(ConfigError, match="another data set"):
+        Explorer(tiny, default_model)
+
+
+# --- forgiving titles ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ("Star Wars (1977)", "Star Wars (1977)"),
+        ("star wars", "Star Wars (1977)"),
+        ("STAR WARS (1977)", "Star Wars (1977)"),
+        ("The Godfather", "Godfather, The (1972)"),
+        ("godfather", "Godfather, The (1972)"),
+        ("Godfather, The", "Godfather, The (1972)"),
+        ("the godfather 1972", "Godfather, The (1972)"),
+        ("Godfather part II", "Godfather: Part II, The (1974)"),
+        ("il postino", "Postino, Il (1994)"),
+        ("se7en", "Seven (Se7en) (1995)"),
+        ("return of the jedi", "Return of the Jedi (1983)"),
+        ("empire strikes", "Empire Strikes Back, The (1980)"),
+        ("schindlers list", "Schindler's List (1993)"),
+    ],
+)
+def test_titles_are_found_forgivingly(ex, query, title):
+    assert ex.titles.titles[ex.resolve(query)] == title
+
+
+def test_a_title_listed_twice_resolves_to_its_most_rated_copy(ml100k):
+    idx = find_item(ml100k, "Chasing Amy (1997)")
+    copies = ml100k.items[ml100k.items["title"] == "Chasing Amy (1997)"]
+    assert len(copies) == 2
+    assert idx == copies["n_ratings"].idxmax()
+
+
+def test_ambiguous_and_unknown_titles_list_candidates(ex):
+    with pytest.raises(UnknownItemError, match="matches 8 movies") as err:
+        ex.resolve("star trek")
+    assert "Star Trek: The Wrath of Khan (1982)" in str(err.value)
+    with pytest.raises(UnknownItemError, match="Shawshank Redemption, The \\(1994\\)"):
+        ex.resolve("shawshenk")
+    with pytest.raises(UnknownItemError, match="No movie matches 'xyzzy qqq'"):
+        ex.resolve("xyzzy qqq")
+    with pytest.raises(UnknownItemError, match="Give a movie title"):
+        ex.resolve("   ")
+
+
+def _tiny(titles_counts: dict[str, int]):
+    rows, items = [], []
+    for item, (title, n) in enumerate(titles_counts.items(), start=1):
+        items.append({"item_id": item, "title": title})
+        rows += [
+            {"user_id": u, "item_id": item, "rating": float(1 + u % 5), "timestamp": 0}
+            for u in range(n)
+        ]
+    return make_dataset(pd.DataFrame(rows), pd.DataFrame(items))
+
+
+def test_year_and_dominance_policy_on_remakes():
+    even = TitleIndex(_tiny({"Hamlet (1990)": 10, "Hamlet (1996)": 12, "Heat (1995)": 5}).items)
+    with pytest.raises(UnknownItemError, match="matches 2 movies: 'Hamlet \\(1996\\)', 'Hamlet"):
+        even.resolve("hamlet")
+    assert even.titles[even.resolve("Hamlet (1990)")] == "Hamlet (1990)"
+    assert even.titles[even.resolve("hamlet 1990")] == "Hamlet (1990)"
+    lopsided = TitleIndex(_tiny({"Hamlet (1990)": 3, "Hamlet (1996)": 30}).items)
+    assert lopsided.titles[lopsided.resolve("hamlet")] == "Hamlet (1996)"
+
+
+def test_title_key():
+    assert title_key("Godfather, The (1972)") == ("godfather", "godfather", 1972)
+    assert title_key("The Godfather") == ("godfather", "godfather", None)
+    assert title_key("Cité des enfants perdus, La (1995)")[0] == "cite des enfants perdus"
+    assert title_key("Seven (Se7en) (1995)")[1] == "seven se7en"
+
+
+def test_search_for_movie_pickers(ml100k):
+    found = search_titles(ml100k, "star", limit=8)
+    assert len(found) == 8
+    assert found["title"].iloc[0] == "Star Wars (1977)"  # the most-rated title starting with it
+    assert found["title"].str.lower().str.contains("star").all()
+    assert list(found.columns) == ["item_index", "title", "year", "n_ratings", "match"]
+    exact = search_titles(ml100k, "Toy Story (1995)", limit=3)
+    assert exact["match"].iloc[0] == "exact" and exact["title"].iloc[0] == "Toy Story (1995)"
+    popular = search_titles(ml100k, "", limit=5)
+    assert popular["n_ratings"].is_monotonic_decreasing
+    assert popular["title"].iloc[0] == "Star Wars (1977)"
+    typo = search_titles(ml100k, "casablanka", limit=3)
+    assert "Casablanca (1942)" in set(typo["title"])

@@ -1,0 +1,91 @@
+"""`collab-explorer biases | similar | recommend` on the default model (from the session's store)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from collab_core.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _trained(default_model):
+    """The store holds the default model before a command asks for it (trained once a session)."""
+
+
+def _json(capsys, argv: list[str]) -> dict:
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)  # exactly one JSON object on stdout
+
+
+def test_biases_json_and_text(capsys):
+    out = _json(capsys, ["biases", "--top", "5", "--json"])
+    assert out["kind"] == "items" and len(out["highest"]) == 5 and len(out["lowest"]) == 5
+    assert out["highest"][0]["bias"] > out["lowest"][0]["bias"]
+    assert all(r["n_ratings"] >= 50 for r in out["highest"] + out["lowest"])
+    assert {"title", "mean_rating", "raters_mean", "expected", "explanation"} <= set(
+        out["highest"][0]
+    )
+    assert main(["biases", "--top", "3", "--users", "--min-ratings", "20"]) == 0
+    text = capsys.readouterr().out
+    assert "highest user biases (20+ ratings):" in text and "rater" in text
+
+
+def test_similar_json_and_text(capsys):
+    out = _json(capsys, ["similar", "star", "wars", "--k", "10", "--json"])
+    titles = [r["title"] for r in out["neighbours"]]
+    assert out["query"] == "Star Wars (1977)" and out["metric"] == "cosine"
+    assert "Empire Strikes Back, The (1980)" in titles and "Star Wars (1977)" not in titles
+    assert main(["similar", "The Godfather", "--k", "3", "--metric", "euclidean"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("nearest to Godfather, The (1972) (euclidean):")
+    assert len(text.strip().splitlines()) == 4
+
+
+def test_recommend_json(capsys):
+    out = _json(
+        capsys,
+        ["recommend", "--rate", "Star Wars (1977)=5", "--rate", "titanic=1", "--k", "7", "--json"],
+    )
+    recs = out["recommendations"]
+    assert len(recs) == 7 and all(isinstance(r["score"], float) and r["title"] for r in recs)
+    assert not {r["title"] for r in recs} & {"Star Wars (1977)", "Titanic (1997)"}
+    assert [r["title"] for r in out["rated"]] == ["Star Wars (1977)", "Titanic (1997)"]
+    assert "mean_popularity_pct" in out["report"]
+
+
+def test_recommend_text_cold_start_with_filters(capsys):
+    assert main(["recommend", "--k", "4", "--genre", "Comedy", "--novelty", "0.5"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("cold start: the mean of all user embeddings; top 4:")
+    assert "popularity: mean popularity percentile" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["recommend", "--rate", "Star Wars (1977)=6"], "outside this data set's scale"),
+        (["recommend", "--rate", "Star Wars (1977)"], "--rate takes TITLE=RATING"),
+        (["recommend", "--rate", "Nonexistent Film=4"], "No movie matches 'Nonexistent Film'"),
+        (["recommend", "--genre", "Horor"], "Unknown genre 'Horor'"),
+        (["recommend", "--novelty", "3"], "novelty must be a number from 0"),
+        (["similar", "star", "trek"], "matches 8 movies"),
+        (["similar", "Star Wars", "--k", "0"], "k must be a whole number"),
+        (["biases", "--min-ratings", "100000"], "No movie has 100000 ratings"),
+        (["similar", "Star Wars", "--model-id", "ffffffffffff"], "ffffffffffff"),
+    ],
+)
+def test_bad_input_exits_2_with_the_message(capsys, argv, message):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("error: ") and message in captured.err
+
+
+def test_model_id_picks_a_stored_model(capsys, ml100k):
+    from collab_core.store import ModelStore
+
+    ids = [r["model_id"] for r in ModelStore().list(ml100k.fingerprint)]
+    out = _json(capsys, ["similar", "Star Wars (1977)", "--k", "3", "--model-id", ids[0], "--json"])
+    assert len(out["neighbours"]) == 3
