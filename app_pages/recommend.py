@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from collab_core.recommend import TASTE
 from ui import cached, context, state, widgets
 
 PICK = "rec_pick"
@@ -93,6 +94,17 @@ with left:
         help="0 ranks by predicted rating alone; higher values push less-rated "
         "movies up, trading predicted stars for discovery.",
     )
+    taste = st.slider(
+        "Taste over consensus",
+        0.0,
+        1.0,
+        TASTE,
+        0.05,
+        key="rec_taste",
+        help="0 ranks by predicted rating alone, which favours movies everyone likes; higher "
+        "values rank by how much more you would like a movie than the average user does, so "
+        "your own taste shows through.",
+    )
     k = st.slider("How many", 5, 50, 10, key="rec_k")
 
 with right:
@@ -106,6 +118,7 @@ with right:
             genres=tuple(genres),
             min_ratings=min_ratings,
             novelty=float(novelty),
+            taste=float(taste),
         )
     st.subheader("Recommended" if rated else "Popular with everyone (rate movies to personalise)")
     st.dataframe(
@@ -156,5 +169,6 @@ with right:
     st.progress(min(max(report.mean_popularity_pct / 100, 0.0), 1.0))
     st.caption(
         report.summary.capitalize() + ". Recommenders that only show popular movies make them "
-        "more popular still (a feedback loop); raise *novelty* to see further into the catalogue."
+        "more popular still (a feedback loop); raise *novelty* to reach less-rated movies, "
+        "and *taste* to let lists differ more from person to person."
     )

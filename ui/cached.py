@@ -124,9 +124,15 @@ def recommend(
     genres: tuple,
     min_ratings: int,
     novelty: float,
+    taste: float,
 ):
     return _ex.recommend(
-        list(ratings), k=k, genres=list(genres) or None, min_ratings=min_ratings, novelty=novelty
+        list(ratings),
+        k=k,
+        genres=list(genres) or None,
+        min_ratings=min_ratings,
+        novelty=novelty,
+        taste=taste,
     )
 
 
