@@ -31,6 +31,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_TIMEOUT_S = 90
+EXPECT_TIMEOUT_MS = 60_000
+# Where to look when $COLLAB_E2E_CHROMIUM is not set: absolute paths, then names on $PATH.
+CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 
 
 def find_chromium() -> str | None:
@@ -38,7 +41,7 @@ def find_chromium() -> str | None:
     env = os.environ.get("COLLAB_E2E_CHROMIUM")
     if env:
         return env if Path(env).exists() else None
-    for name in ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"):
+    for name in CANDIDATES:
         path = shutil.which(name) or (name if Path(name).exists() else None)
         if path:
             return path
@@ -46,13 +49,14 @@ def find_chromium() -> str | None:
 
 
 def _unavailable(reason: str):
+    """Skip with `reason`, or fail under CI (`CI=true`, as CI services set it)."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"e2e tests cannot run under CI: {reason}")
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
+def require_chromium() -> str:
+    """The Chromium to drive, else skip (fail under CI) saying how to get one."""
     path = find_chromium()
     if path is None:
         _unavailable(
@@ -62,11 +66,20 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
+def chromium_path() -> str:
+    return require_chromium()
+
+
+@pytest.fixture(scope="session")
 def browser(chromium_path):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _unavailable("playwright is not installed (pip install -e '.[test]')")
+    from playwright.sync_api import expect
+
+    # expect() waits 5 s by default; a Streamlit run on a shared 2-core CPU can take longer.
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield b
@@ -80,12 +93,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """`streamlit run app.py` on a free localhost port with a fresh $COLLAB_EXPLORER_HOME."""
+def app_server(chromium_path, tmp_path_factory, ml100k):
+    """`streamlit run app.py` on a free localhost port with a fresh $COLLAB_EXPLORER_HOME.
+
+    The home starts with the MovieLens 100k cache the test session already has (`ml100k`), so the
+    server does not download it again; it has no models, so the journey starts from "train one".
+    Depends on `chromium_path` so that a machine without a browser skips before starting a server.
+    """
+    from collab_core import movielens
+
     home = tmp_path_factory.mktemp("e2e_home")
+    shutil.copytree(movielens.cache_dir(), home / "data" / "ml-100k")
     port = _free_port()
     env = dict(os.environ, COLLAB_EXPLORER_HOME=str(home), PYTHONUNBUFFERED="1")
-    log = open(home / "streamlit.log", "w")
+    log = open(home / "streamlit.log", "w")  # noqa: SIM115 (closed after the server stops)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -103,6 +124,9 @@ def app_server(tmp_path_factory):
             "false",
             "--server.fileWatcherType",
             "none",
+            # No "Deploy" button in the screenshots; the running indicator stays.
+            "--client.toolbarMode",
+            "viewer",
         ],
         cwd=ROOT,
         env=env,
@@ -134,13 +158,32 @@ def app_server(tmp_path_factory):
     log.close()
 
 
+VIEWPORT = {"width": 1400, "height": 900}
+# Screenshots grow the viewport to the page's height (Streamlit scrolls an inner container, so a
+# "full page" screenshot of the document would cut it off), but no taller than this.
+MAX_SHOT_HEIGHT = 2600
+
+
 @pytest.fixture
 def page(browser, app_server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    """A page in a fresh browser context: each test opens the app in its own Streamlit session."""
+    context = browser.new_context(viewport=VIEWPORT)
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg
     context.close()
+
+
+# The height of the app's content: Streamlit's main area scrolls inside its own container.
+_CONTENT_HEIGHT_JS = """() => {
+  const ids = ["stMain", "stAppViewContainer", "stAppScrollToBottomContainer", "stSidebarContent"];
+  let h = document.documentElement.scrollHeight;
+  for (const id of ids) {
+    const el = document.querySelector(`[data-testid="${id}"]`);
+    if (el) h = Math.max(h, el.scrollHeight);
+  }
+  return h;
+}"""
 
 
 @pytest.fixture(scope="session")
@@ -151,8 +194,20 @@ def shot():
 
     def take(pg, name: str) -> Path:
         path = SCREENSHOTS / f"{name}.png"
-        pg.screenshot(path=str(path), full_page=True)
+        height = pg.evaluate(_CONTENT_HEIGHT_JS)
+        size = pg.viewport_size or VIEWPORT
+        shot_size = {"width": size["width"], "height": min(max(height, 600), MAX_SHOT_HEIGHT)}
+        pg.set_viewport_size(shot_size)
+        # The pointer away from the sidebar (whose collapse button shows on hover) and charts.
+        pg.mouse.move(shot_size["width"] - 30, shot_size["height"] - 10)
+        try:
+            # Let charts re-lay themselves out for the new size (cosmetic: nothing is asserted here).
+            pg.evaluate("() => new Promise(r => requestAnimationFrame(() => setTimeout(r, 400)))")
+            pg.screenshot(path=str(path), animations="disabled", caret="hide")
+        finally:
+            pg.set_viewport_size(size)
         if to_assets:
+            (ROOT / "assets").mkdir(exist_ok=True)
             shutil.copy(path, ROOT / "assets" / f"{name}.png")
         return path
 
