@@ -19,7 +19,8 @@ stars = (lo, hi) == (1.0, 5.0)  # st.feedback's five stars fit a 1-5 scale only
 st.markdown(
     "Rate a few movies you know. The model then finds the embedding that best explains *your* "
     "ratings (the movies' embeddings stay fixed; no retraining) and ranks every movie you have "
-    "not rated by its predicted rating. With no ratings you are the average user."
+    "not rated by its predicted rating, lifted (with *taste*) for movies you would like more "
+    "than the average user does. With no ratings you are the average user."
 )
 
 

@@ -31,6 +31,298 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size_text(n: int | None) -> str:
+    if n is None:
+        return "?"
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} B"
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .store import ModelStore
+
+    store = ModelStore()
+    if args.models_command == "rm":
+        for model_id in args.ids:
+            store.remove(model_id)
+            if not args.json:
+                print(f"removed {model_id}")
+        if args.json:
+            print(json.dumps({"removed": args.ids}))
+        return 0
+    rows = store.list()
+    if args.json:
+        print(json.dumps(rows, default=str))
+        return 0
+    if not rows:
+        print(f"no stored models in {store.root}")
+        return 0
+
+    def num(v, fmt: str) -> str:
+        return "-" if v is None else format(v, fmt)
+
+    print(
+        f"{'id':<12}  {'model':<5}  {'factors':>7}  {'wd':>7}  {'RMSE':>6}  {'size':>8}  "
+        f"{'created':<19}  data set"
+    )
+    for r in rows:
+        created = (r["created"] or "-").replace("T", " ")[:19]
+        line = (
+            f"{r['model_id']:<12}  {r['model'] or '?':<5}  {num(r['n_factors'], 'd'):>7}  "
+            f"{num(r['wd'], 'g'):>7}  {num(r['valid_rmse'], '.4f'):>6}  "
+            f"{_size_text(r['size']):>8}  {created:<19}  {r['dataset'] or '?'}"
+        )
+        if r["problem"]:
+            line += f"  [damaged: {r['problem']}]"
+        print(line)
+    print(f"{len(rows)} models, {_size_text(store.total_bytes())} in {store.root}")
+    return 0
+
+
+# --- train / evaluate --------------------------------------------------------------------------
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    """The TrainConfig flags shared by `train` and `evaluate`; unset ones keep the tuned defaults."""
+    p.add_argument(
+        "--model", choices=["dot", "nn"], default="dot", help="dot product or neural net"
+    )
+    p.add_argument("--factors", type=int, help="embedding size (n_factors)")
+    p.add_argument("--wd", type=float, help="weight decay (per-example L2)")
+    p.add_argument("--epochs", type=int, help="training epochs")
+    p.add_argument("--lr", type=float, help="(peak) learning rate")
+    p.add_argument("--bs", type=int, help="batch size (0 = full batch)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    p.add_argument("--seed", type=int, default=42, help="random seed (split and initial weights)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def config_from_args(args: argparse.Namespace):
+    from .models import TrainConfig
+
+    given = {
+        "n_factors": args.factors,
+        "wd": args.wd,
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "bs": args.bs,
+    }
+    return TrainConfig(
+        model=args.model,
+        seed=args.seed,
+        device=args.device,
+        **{k: v for k, v in given.items() if v is not None},
+    )
+
+
+def _model_id(dataset, config) -> str:
+    from .store import model_id_for
+
+    return model_id_for(dataset.fingerprint, config)
+
+
+def _train(dataset, config, callback=None):
+    """(model, metrics, device, cached): `train` goes through the model store, so a config trained
+    before on the same data comes back at once (`cached` True) instead of training again."""
+    from .store import ModelStore
+
+    stored = ModelStore().get_or_train(dataset, config, callback=callback)
+    return stored.model, stored.metrics, stored.meta.get("device", config.device), stored.cached
+
+
+def _epoch_printer(event) -> None:
+    if event.kind == "epoch":
+        print(
+            f"epoch {event.epoch + 1}/{event.epochs}  train_loss {event.train_loss:.4f}  "
+            f"valid_rmse {event.valid_rmse:.4f}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .data import load_dataset
+
+    ds = load_dataset(args.data, items=args.items, progress=_progress_to_stderr)
+    config = config_from_args(args)
+    _, metrics, device, cached = _train(ds, config, None if args.json else _epoch_printer)
+    out = {
+        "model_id": _model_id(ds, config),
+        "model": config.model,
+        "valid_rmse": round(metrics["valid_rmse"], 5),
+        "valid_mae": round(metrics["valid_mae"], 5),
+        "train_seconds": metrics["train_seconds"],
+        "device": device,
+        "cached": cached,
+        "n_train": metrics["n_train"],
+        "n_valid": metrics["n_valid"],
+        "config": config.key(),
+    }
+    text = (
+        f"model {out['model_id']} ({config.model}) on {ds.name}: valid RMSE "
+        f"{out['valid_rmse']:.4f}, MAE {out['valid_mae']:.4f}, "
+        f"{out['train_seconds']:.2f} s on {device}{' (cached)' if cached else ''}"
+    )
+    _emit(out, args.json, text)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .data import load_dataset, load_ratings_file
+    from .evaluate import baseline_scores, score_model
+    from .training import fit
+
+    ds = load_dataset(args.train, items=args.items)
+    test = load_ratings_file(args.test).ratings
+    config = config_from_args(args)
+    # No validation split: the whole training file trains; the test file is scored afterwards.
+    empty = ds.ratings.iloc[:0]
+    result = fit(
+        ds, config, train=ds.ratings, valid=empty, callback=None if args.json else _epoch_printer
+    )
+    u, i, r = ds.encode(test)
+    scores = score_model(result.model, u, i, r)
+    tu, ti, tr = ds.encode(ds.ratings)
+    base = baseline_scores(tu, ti, tr, u, i, r)
+    unseen = int(((u < 0) | (i < 0)).sum())
+    out = {
+        "model": config.model,
+        "rmse": round(scores["rmse"], 5),
+        "mae": round(scores["mae"], 5),
+        **{k: round(v, 5) for k, v in scores.items() if "@" in k},
+        "train_seconds": result.metrics["train_seconds"],
+        "device": result.device,
+        "n_train": len(ds.ratings),
+        "n_test": len(test),
+        "n_test_unseen": unseen,
+        "baselines": base,
+        "config": config.key(),
+    }
+    text = (
+        f"{config.model} trained on {len(ds.ratings):,} ratings in {out['train_seconds']:.2f} s "
+        f"({result.device}); on {len(test):,} test ratings ({unseen:,} with an unseen user or "
+        f"item): RMSE {out['rmse']:.4f}, MAE {out['mae']:.4f}\n"
+        f"  baselines: global mean RMSE {base['global_mean']['rmse']:.4f}, "
+        f"user+item bias RMSE {base['bias']['rmse']:.4f}"
+    )
+    _emit(out, args.json, text)
+    return 0
+
+
+# --- explore: biases / similar / recommend ------------------------------------------------------
+
+
+def _explorer(args: argparse.Namespace):
+    """An `Explorer` over the data set and the model the explore commands work on.
+
+    The default model comes from the store (trained once, with progress on stderr, then loaded);
+    `--model-id` picks a stored one, which must belong to this data set.
+    """
+    from .analysis import Explorer
+    from .data import load_dataset
+    from .errors import ConfigError
+    from .store import ModelStore, default_model
+
+    ds = load_dataset(args.data, items=args.items, progress=_progress_to_stderr)
+    if args.model_id:
+        stored = ModelStore().load(args.model_id)
+        fp = stored.meta.get("fingerprint")
+        if fp and fp != ds.fingerprint:
+            raise ConfigError(
+                f"Model {stored.model_id} was trained on another data set "
+                f"(fingerprint {fp}, this one is {ds.fingerprint}); pass the same "
+                "--data it was trained on, or leave out --model-id."
+            )
+    else:
+        stored = default_model(ds, callback=_epoch_printer)
+    return Explorer(ds, stored.model)
+
+
+def add_explore_args(p: argparse.ArgumentParser) -> None:
+    add_data_args(p)
+    p.add_argument(
+        "--model-id",
+        help="a stored model (see `collab-explorer models`); "
+        "default: the default model, trained once and then loaded",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _records(df) -> list[dict]:
+    return json.loads(df.to_json(orient="records"))  # plain numbers, None for missing
+
+
+def cmd_biases(args: argparse.Namespace) -> int:
+    from .analysis import BIAS_NOTE
+
+    ex = _explorer(args)
+    table = ex.biases(top=args.top, users=args.users, min_ratings=args.min_ratings)
+    kind = "users" if args.users else "items"
+    out = {
+        "kind": kind,
+        "min_ratings": args.min_ratings,
+        "note": BIAS_NOTE,
+        "highest": _records(table[table["end"] == "highest"]),
+        "lowest": _records(table[table["end"] == "lowest"]),
+    }
+    lines = []
+    for end in ("highest", "lowest"):
+        lines.append(f"{end} {kind[:-1]} biases ({args.min_ratings}+ ratings):")
+        for row in out[end]:
+            name = f"user {row['user_id']}" if args.users else row["title"]
+            lines.append(
+                f"  {row['rank']:>3}  {row['bias']:+.3f}  mean {row['mean_rating']:.2f} "
+                f"({row['n_ratings']})  {name}\n         {row['explanation']}"
+            )
+    _emit(out, args.json, "\n".join(lines + [BIAS_NOTE]))
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    ex = _explorer(args)
+    title = " ".join(args.title)
+    res = ex.similar(title, k=args.k, metric=args.metric, min_ratings=args.min_ratings)
+    col = "similarity" if res.metric == "cosine" else "distance"
+    out = {"query": res.query, "metric": res.metric, "neighbours": _records(res.table)}
+    lines = [f"nearest to {res.query} ({res.metric}):"]
+    lines += [f"  {r['rank']:>3}  {r[col]:.3f}  {r['title']}" for r in out["neighbours"]]
+    _emit(out, args.json, "\n".join(lines))
+    return 0
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+
+    pairs = []
+    for text in args.rate or []:
+        title, sep, rating = text.rpartition("=")
+        if not sep or not title.strip():
+            raise ConfigError(
+                f"--rate takes TITLE=RATING, e.g. --rate 'Star Wars (1977)=5', not {text!r}."
+            )
+        pairs.append((title.strip(), rating.strip()))
+    ex = _explorer(args)
+    rec = ex.recommend(
+        pairs,
+        k=args.k,
+        genres=args.genre,
+        min_ratings=args.min_ratings,
+        novelty=args.novelty,
+        taste=args.taste,
+    )
+    lines = [f"{rec.user.method}; top {len(rec.table)}:"]
+    lines += [
+        f"  {r['rank']:>3}  {r['score']:.2f}  {r['title']}\n         {r['because']}"
+        for r in _records(rec.table)
+    ]
+    lines.append(f"popularity: {rec.report.summary}")
+    _emit(rec.to_dict(), args.json, "\n".join(lines))
+    return 0
+
+
 def add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help="ratings file or MovieLens folder (default: MovieLens 100k)")
     p.add_argument("--items", help="items file with titles (and genres)")
@@ -44,6 +336,66 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_data)
+    p = sub.add_parser("models", help="list stored models (or remove one: models rm ID)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    msub = p.add_subparsers(dest="models_command")
+    rm = msub.add_parser("rm", help="delete stored models by id (or unique id prefix)")
+    rm.add_argument("ids", nargs="+", metavar="ID", help="model id from `collab-explorer models`")
+    rm.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+    p.set_defaults(func=cmd_models)
+    p = sub.add_parser("train", help="train a model on a random 80/20 split and report its error")
+    add_data_args(p)
+    add_model_args(p)
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("evaluate", help="train on one ratings file and score another")
+    p.add_argument("--train", required=True, help="ratings file (or MovieLens folder) to train on")
+    p.add_argument("--test", required=True, help="ratings file to score")
+    p.add_argument("--items", help="items file with titles (and genres)")
+    add_model_args(p)
+    p.set_defaults(func=cmd_evaluate)
+    p = sub.add_parser("biases", help="movies (or users) with the highest and lowest learned bias")
+    add_explore_args(p)
+    p.add_argument("--top", type=int, default=10, help="how many at each end (default 10)")
+    p.add_argument("--users", action="store_true", help="rank users instead of movies")
+    p.add_argument("--min-ratings", type=int, default=50, help="leave out rarer ones (default 50)")
+    p.set_defaults(func=cmd_biases)
+    p = sub.add_parser("similar", help="the movies nearest a title in the embedding space")
+    p.add_argument("title", nargs="+", help="a title, found forgivingly ('the godfather')")
+    add_explore_args(p)
+    p.add_argument("--k", type=int, default=10, help="how many (default 10)")
+    p.add_argument("--metric", choices=["cosine", "euclidean"], default="cosine")
+    p.add_argument("--min-ratings", type=int, default=0, help="leave out rarer movies")
+    p.set_defaults(func=cmd_similar)
+    p = sub.add_parser("recommend", help="top movies for a new user from a few ratings")
+    p.add_argument(
+        "--rate",
+        action="append",
+        metavar="TITLE=R",
+        help="a rating, e.g. --rate 'Star Wars (1977)=5' (repeat; none: cold start)",
+    )
+    add_explore_args(p)
+    p.add_argument("--k", type=int, default=10, help="how many (default 10)")
+    p.add_argument("--genre", action="append", help="only movies of this genre (repeatable)")
+    p.add_argument(
+        "--min-ratings",
+        type=int,
+        default=10,
+        help="leave out movies with fewer ratings (default 10)",
+    )
+    p.add_argument(
+        "--novelty",
+        type=float,
+        default=0.0,
+        help="0 (popular first) to 1 (penalise popularity most)",
+    )
+    p.add_argument(
+        "--taste",
+        type=float,
+        default=0.5,
+        help="0 (rank by predicted rating) to 1 (by how much more than the average "
+        "user you would like it); default 0.5",
+    )
+    p.set_defaults(func=cmd_recommend)
     return parser
 
 
