@@ -1,0 +1,413 @@
+"""The two models of the lesson: `DotProductBias` and `CollabNN`, their `TrainConfig`, `build_model`."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from .errors import ConfigError
+
+MODELS = ("dot", "nn")
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("one_cycle", "cosine_restarts", "constant")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+# Per-model defaults for the fields left as None: the best settings found by
+# `python benchmarks/accuracy.py` (several seeds of ML-100k 80/20; see the README table).
+MODEL_DEFAULTS: dict[str, dict] = {
+    "dot": {"n_factors": 64, "wd": 0.15, "epochs": 10, "lr": 0.03, "bs": 4096},
+    "nn": {"n_factors": 0, "wd": 0.01, "epochs": 10, "lr": 0.005, "bs": 1024},
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a trained model; also (minus `device`) the model-store key.
+
+    Fields left as None take the chosen model's tuned default (`MODEL_DEFAULTS`) when the config is
+    built, so `TrainConfig()` and `TrainConfig(model="nn")` are each the best configuration found.
+    (Because of that, switch model with `TrainConfig(model="nn", ...)`, not `dataclasses.replace`,
+    which would keep the dot model's resolved values.)
+
+    - `n_factors`: embedding size of the dot model; for `nn` it is ignored unless `nn_emb_sizes` is
+      None and `n_factors > 0`, in which case both embeddings get that size.
+    - `wd`: L2 weight decay added to the loss, per example, on the embedding rows in the batch
+      (see `training.fit`).
+    - `bs`: batch size; 0 (or any value >= the number of ratings) means full batch.
+    """
+
+    model: str = "dot"
+    n_factors: int | None = None
+    wd: float | None = None
+    epochs: int | None = None
+    lr: float | None = None
+    bs: int | None = None
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    schedule: str = "one_cycle"
+    nn_layers: tuple[int, ...] = (100, 50)
+    nn_dropout: float = 0.2
+    nn_emb_dropout: float = 0.05
+    nn_batchnorm: bool = True
+    nn_emb_sizes: tuple[int, int] | None = None
+    valid_frac: float = 0.2
+    seed: int = 42
+    device: str = field(default="auto", compare=False)
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ConfigError(f"model must be one of {MODELS}, not {self.model!r}.")
+        for name, value in MODEL_DEFAULTS[self.model].items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+        # Tuples survive JSON round trips as lists; store them as tuples so keys compare equal.
+        object.__setattr__(self, "nn_layers", tuple(int(x) for x in self.nn_layers))
+        if self.nn_emb_sizes is not None:
+            object.__setattr__(self, "nn_emb_sizes", tuple(int(x) for x in self.nn_emb_sizes))
+        self._validate()
+
+    def _validate(self) -> None:
+        def bad(msg: str) -> ConfigError:
+            return ConfigError(f"Invalid training setting: {msg}")
+
+        if self.optimizer not in OPTIMIZERS:
+            raise bad(f"optimizer must be one of {OPTIMIZERS}, not {self.optimizer!r}.")
+        if self.schedule not in SCHEDULES:
+            raise bad(f"schedule must be one of {SCHEDULES}, not {self.schedule!r}.")
+        if self.device not in DEVICES:
+            raise bad(f"device must be one of {DEVICES}, not {self.device!r}.")
+        if self.model == "dot" and not 1 <= self.n_factors <= 4096:
+            raise bad(f"n_factors must be between 1 and 4096, not {self.n_factors}.")
+        if self.model == "nn" and not 0 <= self.n_factors <= 4096:
+            raise bad(
+                f"n_factors must be between 0 (automatic sizes) and 4096, not {self.n_factors}."
+            )
+        if not (self.wd >= 0 and math.isfinite(self.wd)):
+            raise bad(f"wd (weight decay) must be a number >= 0, not {self.wd}.")
+        if not 1 <= self.epochs <= 10_000:
+            raise bad(f"epochs must be between 1 and 10000, not {self.epochs}.")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise bad(f"lr (learning rate) must be a number > 0, not {self.lr}.")
+        if self.bs < 0:
+            raise bad(f"bs (batch size) must be >= 0 (0 means full batch), not {self.bs}.")
+        if not 0 <= self.momentum < 1:
+            raise bad(f"momentum must be in [0, 1), not {self.momentum}.")
+        if not 0 < self.valid_frac < 1:
+            raise bad(f"valid_frac must be between 0 and 1 (exclusive), not {self.valid_frac}.")
+        if any(h < 1 for h in self.nn_layers):
+            raise bad(f"nn_layers must be positive layer sizes, not {self.nn_layers}.")
+        for name in ("nn_dropout", "nn_emb_dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise bad(f"{name} must be in [0, 1), not {getattr(self, name)}.")
+        if self.nn_emb_sizes is not None and (
+            len(self.nn_emb_sizes) != 2 or min(self.nn_emb_sizes) < 1
+        ):
+            raise bad(
+                f"nn_emb_sizes must be two positive sizes (user, item), not {self.nn_emb_sizes}."
+            )
+
+    def key(self) -> dict:
+        """Every field that changes the trained weights (all but `device`), JSON-ready."""
+        d = dataclasses.asdict(self)
+        d.pop("device")
+        d["nn_layers"] = list(self.nn_layers)
+        d["nn_emb_sizes"] = None if self.nn_emb_sizes is None else list(self.nn_emb_sizes)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        """Rebuild a config from `key()` (or `asdict`) output; unknown keys are an error."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ConfigError(
+                f"Unknown training settings {unknown}; known ones are {sorted(names)}."
+            )
+        return cls(**d)
+
+
+# ---------------------------------------------------------------------------------------------
+# Output range
+
+
+def sigmoid_range(x: Tensor, lo: float, hi: float) -> Tensor:
+    """Squash `x` into (lo, hi) with a sigmoid, as in the lesson."""
+    return torch.sigmoid(x) * (hi - lo) + lo
+
+
+def logit_range(y: float, lo: float, hi: float) -> float:
+    """The inverse of `sigmoid_range` for one value (clipped a little inside the range)."""
+    p = min(max((y - lo) / (hi - lo), 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def default_y_range(ratings) -> tuple[float, float]:
+    """The output range for a rating scale: (lo - step, hi + step / 2), e.g. (0, 5.5) for 1-5 stars.
+
+    `step` is the scale's granularity (1 for 1-5, 0.5 for 0.5-5 -> (0, 5.25)). Going a little past
+    the top lets the sigmoid reach 5 stars, which it only approaches asymptotically (fastai's idea).
+    """
+    r = np.asarray(ratings, dtype=np.float64)
+    if r.size == 0:
+        raise ConfigError("Cannot derive a rating range from no ratings.")
+    lo, hi = float(r.min()), float(r.max())
+    if hi <= lo:
+        raise ConfigError(f"Every rating is {lo:g}; a model needs at least two different values.")
+    values = np.unique(r[:1_000_000])  # the scale shows in any large sample
+    gaps = np.diff(values)
+    step = float(gaps.min()) if len(values) <= 100 else (hi - lo) / 10  # continuous scores
+    step = min(max(step, (hi - lo) / 100), hi - lo)
+    return (lo - step, hi + step / 2)
+
+
+def emb_size_rule(n: int) -> int:
+    """fastai's rule of thumb for an embedding's size given `n` categories."""
+    return min(600, round(1.6 * n**0.56))
+
+
+def _known(idx: Tensor, seen: Tensor) -> tuple[Tensor, Tensor]:
+    """(mask of usable indices, indices with unusable ones replaced by 0)."""
+    idx = idx.long()
+    ok = (idx >= 0) & (idx < len(seen))
+    safe = torch.where(ok, idx, torch.zeros_like(idx))
+    return ok & seen[safe], safe
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+
+class DotProductBias(nn.Module):
+    """Dot product of user and item factors plus user, item and global biases, in `y_range`.
+
+    prediction = sigmoid_range(u_weight[u] · i_weight[i] + u_bias[u] + i_bias[i] + global_bias)
+
+    Unlike the lesson's model this one has a learned `global_bias`, started at the logit of the
+    mean training rating, so an unseen user (or item) is predicted as "global mean + item bias"
+    (or "+ user bias"), and a pair where neither is known as the global mean (see `predict`).
+    """
+
+    def __init__(
+        self,
+        n_users: int,
+        n_items: int,
+        n_factors: int,
+        y_range: tuple[float, float] = (0.0, 5.5),
+        global_mean: float | None = None,
+    ):
+        super().__init__()
+        self.n_users, self.n_items, self.n_factors = n_users, n_items, n_factors
+        self.y_range = (float(y_range[0]), float(y_range[1]))
+        self.u_weight = nn.Embedding(n_users, n_factors)
+        self.i_weight = nn.Embedding(n_items, n_factors)
+        self.u_bias = nn.Embedding(n_users, 1)
+        self.i_bias = nn.Embedding(n_items, 1)
+        mid = (self.y_range[0] + self.y_range[1]) / 2
+        g = logit_range(global_mean if global_mean is not None else mid, *self.y_range)
+        self.global_bias = nn.Parameter(torch.tensor([g]))
+        # Small random factors (fastai uses std 0.01); zero biases so training starts at the mean.
+        nn.init.normal_(self.u_weight.weight, std=0.01)
+        nn.init.normal_(self.i_weight.weight, std=0.01)
+        nn.init.zeros_(self.u_bias.weight)
+        nn.init.zeros_(self.i_bias.weight)
+        self.register_buffer("user_seen", torch.ones(n_users, dtype=torch.bool))
+        self.register_buffer("item_seen", torch.ones(n_items, dtype=torch.bool))
+
+    def logits(self, users: Tensor, items: Tensor) -> Tensor:
+        """The value before `sigmoid_range`, for known indices: [B]."""
+        dot = (self.u_weight(users) * self.i_weight(items)).sum(1)
+        return dot + self.u_bias(users)[:, 0] + self.i_bias(items)[:, 0] + self.global_bias
+
+    def forward(self, users: Tensor, items: Tensor) -> Tensor:
+        return sigmoid_range(self.logits(users, items), *self.y_range)
+
+    @torch.no_grad()
+    def predict(self, users, items) -> Tensor:
+        """Ratings for (user, item) index pairs; -1 or unseen-in-training indices fall back.
+
+        An unknown user contributes neither factors nor bias (likewise an unknown item), so the
+        prediction is sigmoid_range(global_bias + whatever bias is known).
+        """
+        users, items = torch.as_tensor(users), torch.as_tensor(items)
+        dev = self.global_bias.device
+        uk, u = _known(users.to(dev), self.user_seen)
+        ik, i = _known(items.to(dev), self.item_seen)
+        uf = self.u_weight(u) * uk[:, None]
+        itf = self.i_weight(i) * ik[:, None]
+        x = (uf * itf).sum(1) + self.u_bias(u)[:, 0] * uk + self.i_bias(i)[:, 0] * ik
+        return sigmoid_range(x + self.global_bias, *self.y_range).cpu()
+
+    def user_factors(self) -> Tensor:
+        return self.u_weight.weight.detach().cpu()
+
+    def item_factors(self) -> Tensor:
+        return self.i_weight.weight.detach().cpu()
+
+    def user_bias(self) -> Tensor:
+        return self.u_bias.weight.detach()[:, 0].cpu()
+
+    def item_bias(self) -> Tensor:
+        return self.i_bias.weight.detach()[:, 0].cpu()
+
+
+class CollabNN(nn.Module):
+    """The lesson's neural model: concatenated user and item embeddings through an MLP.
+
+    Embeddings have their own sizes (fastai's rule `min(600, round(1.6 * n ** 0.56))` unless
+    overridden); dropout on the embeddings and after each hidden ReLU, optional BatchNorm.
+
+    There are no bias terms in this model, so `user_bias()` / `item_bias()` are *effective* biases,
+    measured after training by `calibrate()`: an item's bias is its mean logit over a sample of
+    seen users, minus the overall mean logit `global_logit` (users likewise, over a sample of seen
+    items). `predict` falls back to sigmoid_range(global_logit + whatever effective bias is known).
+    """
+
+    def __init__(
+        self,
+        n_users: int,
+        n_items: int,
+        emb_sizes: tuple[int, int],
+        layers: tuple[int, ...] = (100, 50),
+        y_range: tuple[float, float] = (0.0, 5.5),
+        dropout: float = 0.2,
+        emb_dropout: float = 0.05,
+        batchnorm: bool = True,
+        global_mean: float | None = None,
+    ):
+        super().__init__()
+        self.n_users, self.n_items = n_users, n_items
+        self.y_range = (float(y_range[0]), float(y_range[1]))
+        self.u_weight = nn.Embedding(n_users, emb_sizes[0])
+        self.i_weight = nn.Embedding(n_items, emb_sizes[1])
+        nn.init.normal_(self.u_weight.weight, std=0.01)
+        nn.init.normal_(self.i_weight.weight, std=0.01)
+        self.emb_drop = nn.Dropout(emb_dropout)
+        blocks: list[nn.Module] = []
+        n_in = sum(emb_sizes)
+        for n_out in layers:
+            blocks += [nn.Linear(n_in, n_out, bias=not batchnorm)]
+            if batchnorm:
+                blocks += [nn.BatchNorm1d(n_out)]
+            blocks += [nn.ReLU(), nn.Dropout(dropout)]
+            n_in = n_out
+        blocks += [nn.Linear(n_in, 1)]
+        self.mlp = nn.Sequential(*blocks)
+        nn.init.zeros_(blocks[-1].weight)  # start at the global mean, like the dot model
+        mid = (self.y_range[0] + self.y_range[1]) / 2
+        g = logit_range(global_mean if global_mean is not None else mid, *self.y_range)
+        self.global_bias = nn.Parameter(torch.tensor([g]))
+        self.register_buffer("user_seen", torch.ones(n_users, dtype=torch.bool))
+        self.register_buffer("item_seen", torch.ones(n_items, dtype=torch.bool))
+        self.register_buffer("eff_user_bias", torch.zeros(n_users))
+        self.register_buffer("eff_item_bias", torch.zeros(n_items))
+        self.register_buffer("global_logit", torch.tensor([g]))
+
+    def logits(self, users: Tensor, items: Tensor) -> Tensor:
+        x = torch.cat([self.u_weight(users), self.i_weight(items)], dim=1)  # [B, du + di]
+        return self.mlp(self.emb_drop(x))[:, 0] + self.global_bias
+
+    def forward(self, users: Tensor, items: Tensor) -> Tensor:
+        return sigmoid_range(self.logits(users, items), *self.y_range)
+
+    @torch.no_grad()
+    def calibrate(self, n_sample: int = 256, seed: int = 0, chunk: int = 1 << 16) -> None:
+        """Measure the effective biases and `global_logit` (called by `fit` after training)."""
+        was_training = self.training
+        self.eval()
+        dev = self.global_bias.device
+        g = torch.Generator().manual_seed(seed)
+
+        def sample(seen: Tensor) -> Tensor:
+            idx = torch.nonzero(seen.cpu())[:, 0]
+            if len(idx) > n_sample:
+                idx = idx[torch.randperm(len(idx), generator=g)[:n_sample]]
+            return idx.to(dev)
+
+        def mean_logit(rows: Tensor, others: Tensor, rows_are_users: bool) -> Tensor:
+            out = torch.empty(len(rows), device=dev)
+            step = max(1, chunk // max(1, len(others)))
+            for s in range(0, len(rows), step):
+                r = rows[s : s + step]
+                rr = r.repeat_interleave(len(others))
+                oo = others.repeat(len(r))
+                x = self.logits(rr, oo) if rows_are_users else self.logits(oo, rr)
+                out[s : s + step] = x.view(len(r), len(others)).mean(1)
+            return out
+
+        users_s, items_s = sample(self.user_seen), sample(self.item_seen)
+        if len(users_s) and len(items_s):
+            item_mean = mean_logit(torch.arange(self.n_items, device=dev), users_s, False)
+            user_mean = mean_logit(torch.arange(self.n_users, device=dev), items_s, True)
+            glob = item_mean[self.item_seen].mean()
+            self.global_logit.copy_(glob.reshape(1))
+            self.eff_item_bias.copy_(torch.where(self.item_seen, item_mean - glob, 0.0))
+            self.eff_user_bias.copy_(torch.where(self.user_seen, user_mean - glob, 0.0))
+        self.train(was_training)
+
+    @torch.no_grad()
+    def predict(self, users, items) -> Tensor:
+        """Ratings for (user, item) index pairs; -1 or unseen-in-training indices fall back.
+
+        Known pairs go through the network; a pair with an unknown side gets
+        sigmoid_range(global_logit + the known side's effective bias) (both unknown: the global).
+        """
+        users, items = torch.as_tensor(users), torch.as_tensor(items)
+        dev = self.global_bias.device
+        uk, u = _known(users.to(dev), self.user_seen)
+        ik, i = _known(items.to(dev), self.item_seen)
+        fallback = self.global_logit + self.eff_user_bias[u] * uk + self.eff_item_bias[i] * ik
+        x = torch.where(uk & ik, self.logits(u, i), fallback)
+        return sigmoid_range(x, *self.y_range).cpu()
+
+    def user_factors(self) -> Tensor:
+        return self.u_weight.weight.detach().cpu()
+
+    def item_factors(self) -> Tensor:
+        return self.i_weight.weight.detach().cpu()
+
+    def user_bias(self) -> Tensor:
+        return self.eff_user_bias.detach().cpu()
+
+    def item_bias(self) -> Tensor:
+        return self.eff_item_bias.detach().cpu()
+
+
+def nn_emb_sizes(config: TrainConfig, n_users: int, n_items: int) -> tuple[int, int]:
+    """The (user, item) embedding sizes a `CollabNN` gets under `config`."""
+    if config.nn_emb_sizes is not None:
+        return config.nn_emb_sizes
+    if config.n_factors:
+        return (config.n_factors, config.n_factors)
+    return (emb_size_rule(n_users), emb_size_rule(n_items))
+
+
+def build_model(
+    config: TrainConfig,
+    n_users: int,
+    n_items: int,
+    y_range: tuple[float, float] = (0.0, 5.5),
+    global_mean: float | None = None,
+) -> nn.Module:
+    """A fresh, untrained model for `config` (seeded by the caller); `global_mean` sets the start."""
+    if n_users < 1 or n_items < 1:
+        raise ConfigError(
+            f"A model needs at least one user and one item (got {n_users}, {n_items})."
+        )
+    if config.model == "dot":
+        return DotProductBias(n_users, n_items, config.n_factors, y_range, global_mean)
+    return CollabNN(
+        n_users,
+        n_items,
+        nn_emb_sizes(config, n_users, n_items),
+        config.nn_layers,
+        y_range,
+        config.nn_dropout,
+        config.nn_emb_dropout,
+        config.nn_batchnorm,
+        global_mean,
+    )

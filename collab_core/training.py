@@ -1,0 +1,565 @@
+"""Training: `fit` (mini-batch Adam or SGD), `lr_find`, progress events and cancellation.
+
+Weight decay is L2 *in the loss*, applied per example to the embedding rows of the batch:
+
+    loss = mean_b (pred_b - r_b)^2 + wd * mean_b (|p_u|^2 + |q_i|^2 + b_u^2 + b_i^2)
+
+This is the lesson's "add the sum of squared weights to the loss" restricted to the rows a batch
+uses, which is the objective Surprise's SVD minimises: a user with many ratings is regularised in
+proportion to the evidence about them. Decoupled decay (AdamW) would instead shrink every row of an
+embedding table at every step, whether or not the batch has seen it, which penalises rare users and
+items far more than common ones; on MovieLens the per-example form gives the lower validation error
+(see benchmarks/accuracy.py). The neural model's MLP weights get the usual coupled L2 (`wd` too).
+
+The dot model trains through a hand-written fused forward/backward: the bias is stored as one more
+column of each factor table, gradients are summed into the unique rows of the batch with
+`index_add_`, and Adam (or SGD momentum) state is updated only for those rows ("lazy", as in
+`torch.optim.SparseAdam`). No autograd, no DataLoader: the whole training set lives on the device as
+int32/float32 tensors and batches are slices of one permutation per epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from .data import Dataset
+from .devices import pick_device
+from .errors import ConfigError, TrainingCancelled
+from .models import CollabNN, DotProductBias, TrainConfig, build_model, default_y_range
+from .splits import random_split
+
+PREDICT_CHUNK = 1 << 20
+# Below this many values per batch (batch size x embedding width) training uses one CPU thread:
+# the gathers and scatters are memory-bound, and on a shared machine OpenMP threads that wait for
+# a busy core spin and made epochs 4-10x slower in our measurements. One thread also keeps the
+# summation order, hence a seed's result, independent of the machine's load.
+PARALLEL_MIN_WORK = 1 << 24
+
+
+@dataclass
+class TrainEvent:
+    """One progress report: `kind` is "batch" (after each batch) or "epoch" (after validation)."""
+
+    kind: str
+    epoch: int
+    epochs: int
+    batch: int
+    batches: int
+    train_loss: float
+    valid_loss: float | None = None
+    valid_rmse: float | None = None
+    fraction: float = 0.0
+    lr: float = 0.0
+
+
+@dataclass
+class TrainResult:
+    """A trained model (on the CPU, in eval mode) with its per-epoch history and final metrics."""
+
+    model: torch.nn.Module
+    history: list[dict]
+    metrics: dict
+    device: str
+    config: TrainConfig
+
+
+@dataclass
+class LRFinderResult:
+    """The learning-rate sweep: `lrs[k]` was used for the batch whose smoothed loss is `losses[k]`."""
+
+    lrs: list[float]
+    losses: list[float]
+    suggestion: float
+
+
+Callback = Callable[[TrainEvent], None]
+Cancel = Callable[[], bool]
+
+
+# ---------------------------------------------------------------------------------------------
+# Data on the device
+
+
+@dataclass
+class _Tensors:
+    u: Tensor  # int32 [n]
+    i: Tensor  # int32 [n]
+    r: Tensor  # float32 [n]
+
+    def __len__(self) -> int:
+        return len(self.r)
+
+
+def _encode(dataset: Dataset, ratings: pd.DataFrame, device: torch.device) -> _Tensors:
+    u, i, r = dataset.encode(ratings)
+    return _Tensors(
+        torch.from_numpy(u.astype(np.int32)).to(device),
+        torch.from_numpy(i.astype(np.int32)).to(device),
+        torch.from_numpy(np.array(r, dtype=np.float32)).to(device),
+    )  # a writable copy
+
+
+def _prepare(dataset: Dataset, config: TrainConfig, train, valid, device):
+    if (train is None) != (valid is None):
+        raise ConfigError("Give both train and valid ratings, or neither (for a random split).")
+    if train is None:
+        train, valid = random_split(dataset.ratings, config.valid_frac, config.seed)
+    if len(train) == 0:
+        raise ConfigError("The training set is empty; there is nothing to learn from.")
+    tr = _encode(dataset, train, device)
+    va = _encode(dataset, valid, device)
+    if bool(((tr.u < 0) | (tr.i < 0)).any()):
+        raise ConfigError(
+            "The training ratings contain user or item ids that are not in the data "
+            "set; build the Dataset from (at least) the training ratings."
+        )
+    return tr, va
+
+
+def _seen(idx: Tensor, n: int) -> Tensor:
+    seen = torch.zeros(n, dtype=torch.bool, device=idx.device)
+    seen[idx.long()] = True
+    return seen
+
+
+# ---------------------------------------------------------------------------------------------
+# Schedules
+
+
+def _schedule(config: TrainConfig, total_steps: int) -> Callable[[int], tuple[float, float]]:
+    """step -> (learning rate, momentum / Adam beta1)."""
+    lr, mom = config.lr, config.momentum
+    total = max(1, total_steps)
+
+    def cos(a: float, b: float, p: float) -> float:
+        return b + (a - b) * (1 + math.cos(math.pi * p)) / 2
+
+    if config.schedule == "constant":
+        return lambda step: (lr, mom)
+    if config.schedule == "one_cycle":
+        # fastai's fit_one_cycle: warm up for 25% from lr/25, anneal to lr/1e5; momentum the reverse.
+        warm = max(1, int(0.25 * total))
+        hi_m, lo_m = max(mom, 0.95) if mom > 0 else 0.0, min(mom, 0.85)
+
+        def one_cycle(step: int) -> tuple[float, float]:
+            if step < warm:
+                p = step / warm
+                return cos(lr / 25, lr, p), cos(hi_m, lo_m, p)
+            p = (step - warm) / max(1, total - warm)
+            return cos(lr, lr / 1e5, p), cos(lo_m, hi_m, p)
+
+        return one_cycle
+
+    # SGDR: cosine from lr to ~0, restarting; each cycle twice the previous one (T_mult = 2).
+    n_cycles = max(1, min(4, config.epochs // 2))
+    first = total / (2**n_cycles - 1)
+
+    def restarts(step: int) -> tuple[float, float]:
+        start, length = 0.0, first
+        while step >= start + length and length < total:
+            start, length = start + length, length * 2
+        return cos(lr, lr / 1e4, min(1.0, (step - start) / length)), mom
+
+    return restarts
+
+
+# ---------------------------------------------------------------------------------------------
+# Steppers: one optimisation step on a batch, for each kind of model
+
+
+class _FusedDot:
+    """Fused forward/backward and lazy row-wise Adam/SGD for `DotProductBias` (no autograd).
+
+    Users and items share one table (items after users, bias as the last column), so a batch costs
+    one gather, one `unique`, one scatter and one optimiser update instead of four of each.
+    """
+
+    def __init__(self, model: DotProductBias, config: TrainConfig, device: torch.device):
+        self.model, self.k, self.wd = model, model.n_factors, config.wd
+        self.n_users = model.n_users
+        self.lo, self.hi = model.y_range
+        self.adam = config.optimizer == "adam"
+        with torch.no_grad():
+            users = torch.cat([model.u_weight.weight, model.u_bias.weight], 1)
+            items = torch.cat([model.i_weight.weight, model.i_bias.weight], 1)
+            self.table = torch.cat([users, items]).to(device).contiguous()  # [nu + ni, k + 1]
+            self.g = model.global_bias.detach().to(device).clone()
+        self.m = torch.zeros_like(self.table)
+        self.v = torch.zeros_like(self.table) if self.adam else None
+        self.g_m, self.g_v = torch.zeros_like(self.g), torch.zeros_like(self.g)
+        self.t = 0
+
+    def step(self, u: Tensor, i: Tensor, r: Tensor, lr: float, mom: float) -> float:
+        k, n = self.k, len(r)
+        idx = torch.cat([u, i + self.n_users])  # [2B]: the batch's user rows, then its item rows
+        rows, inv = torch.unique(idx, return_inverse=True)
+        both = self.table.index_select(0, idx)  # [2B, k+1]
+        pu, qi = both[:n], both[n:]
+        x = (pu[:, :k] * qi[:, :k]).sum(1) + pu[:, k] + qi[:, k] + self.g
+        s = torch.sigmoid(x)
+        err = s * (self.hi - self.lo) + self.lo - r
+        loss = float(err.square().mean())
+        # d loss / d x for the mean squared error through sigmoid_range.
+        dx = err * s * (1 - s) * (2 * (self.hi - self.lo) / n)
+        grad = both * (2 * self.wd / n)  # the per-example L2 term, bias column included
+        grad[:n, :k].addcmul_(qi[:, :k], dx[:, None])
+        grad[n:, :k].addcmul_(pu[:, :k], dx[:, None])
+        grad[:n, k].add_(dx)
+        grad[n:, k].add_(dx)
+        self.t += 1
+        summed = torch.zeros(len(rows), k + 1, device=grad.device).index_add_(0, inv, grad)
+        self._update(rows, summed, lr, mom)
+        self._update_global(dx.sum().reshape(1), lr, mom)
+        return loss
+
+    def _update(self, rows: Tensor, g: Tensor, lr: float, mom: float) -> None:
+        m = self.m.index_select(0, rows)
+        if self.adam:
+            b1, b2, eps = mom, 0.99, 1e-8
+            v = self.v.index_select(0, rows)
+            m.mul_(b1).add_(g, alpha=1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            self.m.index_copy_(0, rows, m)
+            self.v.index_copy_(0, rows, v)
+            bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t
+            upd = (m / bc1).div_(v.div_(bc2).sqrt_().add_(eps))
+        else:
+            m.mul_(mom).add_(g)
+            self.m.index_copy_(0, rows, m)
+            upd = m
+        self.table.index_add_(0, rows, upd, alpha=-lr)
+
+    def _update_global(self, g: Tensor, lr: float, mom: float) -> None:
+        if self.adam:
+            b1, b2 = mom, 0.99
+            self.g_m.mul_(b1).add_(g, alpha=1 - b1)
+            self.g_v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            upd = (self.g_m / (1 - b1**self.t)) / ((self.g_v / (1 - b2**self.t)).sqrt() + 1e-8)
+        else:
+            self.g_m.mul_(mom).add_(g)
+            upd = self.g_m
+        self.g.sub_(lr * upd)
+
+    @torch.no_grad()
+    def sync(self) -> None:
+        """Copy the training table back into the model's parameters."""
+        k, nu, mdl = self.k, self.n_users, self.model
+        mdl.u_weight.weight.copy_(self.table[:nu, :k])
+        mdl.u_bias.weight.copy_(self.table[:nu, k:])
+        mdl.i_weight.weight.copy_(self.table[nu:, :k])
+        mdl.i_bias.weight.copy_(self.table[nu:, k:])
+        mdl.global_bias.copy_(self.g)
+
+
+class _Autograd:
+    """A plain autograd step (the neural model): per-example L2 on the batch's embedding rows."""
+
+    def __init__(self, model: torch.nn.Module, config: TrainConfig, device: torch.device):
+        self.model, self.wd = model, config.wd
+        emb = [model.u_weight.weight, model.i_weight.weight]
+        rest = [p for p in model.parameters() if all(p is not e for e in emb)]
+        # MLP weights (not biases or BatchNorm) get coupled L2 through the optimizer.
+        decay = [p for p in rest if p.ndim > 1]
+        no_decay = [p for p in rest if p.ndim <= 1]
+        groups = [
+            {"params": emb, "weight_decay": 0.0},
+            {"params": decay, "weight_decay": config.wd},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
+        if config.optimizer == "adam":
+            self.opt = torch.optim.Adam(groups, lr=config.lr, betas=(config.momentum, 0.99))
+        else:
+            self.opt = torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
+        self.adam = config.optimizer == "adam"
+
+    def step(self, u: Tensor, i: Tensor, r: Tensor, lr: float, mom: float) -> float:
+        for group in self.opt.param_groups:
+            group["lr"] = lr
+            if self.adam:
+                group["betas"] = (mom, group["betas"][1])
+            else:
+                group["momentum"] = mom
+        m = self.model
+        pred = m(u, i)
+        mse = torch.nn.functional.mse_loss(pred, r)
+        reg = m.u_weight(u).square().sum(1).mean() + m.i_weight(i).square().sum(1).mean()
+        self.opt.zero_grad(set_to_none=True)
+        (mse + self.wd * reg).backward()
+        self.opt.step()
+        return mse.item()
+
+    def sync(self) -> None:
+        pass
+
+
+def _stepper(model, config: TrainConfig, device):
+    if isinstance(model, DotProductBias):
+        return _FusedDot(model, config, device)
+    return _Autograd(model, config, device)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation helpers
+
+
+@torch.no_grad()
+def predict_tensors(model: torch.nn.Module, u: Tensor, i: Tensor) -> Tensor:
+    """`model.predict` in chunks (so 5M validation ratings do not need 5M-row activations)."""
+    out = [
+        model.predict(u[s : s + PREDICT_CHUNK], i[s : s + PREDICT_CHUNK])
+        for s in range(0, len(u), PREDICT_CHUNK)
+    ]
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def _score(model: torch.nn.Module, data: _Tensors) -> tuple[float, float]:
+    """(MSE, MAE) of the model on `data`."""
+    if len(data) == 0:
+        return float("nan"), float("nan")
+    model.eval()
+    err = predict_tensors(model, data.u, data.i) - data.r.cpu()
+    return float(err.double().square().mean()), float(err.double().abs().mean())
+
+
+# ---------------------------------------------------------------------------------------------
+# fit
+
+
+def _fresh_model(config: TrainConfig, dataset: Dataset, tr: _Tensors, device: torch.device):
+    y_range = default_y_range(dataset.ratings["rating"].to_numpy())
+    mean = float(tr.r.double().mean())
+    torch.manual_seed(config.seed)  # the same initial weights on every device
+    model = build_model(config, dataset.n_users, dataset.n_items, y_range, global_mean=mean)
+    model.user_seen.copy_(_seen(tr.u, dataset.n_users).cpu())
+    model.item_seen.copy_(_seen(tr.i, dataset.n_items).cpu())
+    return model.to(device)
+
+
+def _batch_size(config: TrainConfig, n: int) -> int:
+    return n if config.bs == 0 or config.bs >= n else config.bs
+
+
+@contextmanager
+def _cpu_threads(device: torch.device, work: int) -> Iterator[None]:
+    """Use one thread for small batches on the CPU (restored afterwards)."""
+    old = torch.get_num_threads()
+    if device.type == "cpu" and work < PARALLEL_MIN_WORK and old > 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != old:
+            torch.set_num_threads(old)
+
+
+def _width(model: torch.nn.Module) -> int:
+    return sum(m.embedding_dim for m in model.modules() if isinstance(m, torch.nn.Embedding))
+
+
+def fit(
+    dataset: Dataset,
+    config: TrainConfig | None = None,
+    *,
+    train: pd.DataFrame | None = None,
+    valid: pd.DataFrame | None = None,
+    callback: Callback | None = None,
+    cancel: Cancel | None = None,
+) -> TrainResult:
+    """Train `config`'s model on `dataset` and report validation loss every epoch.
+
+    With `train`/`valid` None the ratings are split with `random_split(valid_frac, seed)`. The same
+    seed on the same device gives the same model. `callback` gets a `TrainEvent` after every batch
+    and every epoch; `cancel()` returning True stops between two batches with `TrainingCancelled`.
+    The returned model is on the CPU in eval mode whatever device trained it.
+    """
+    config = config or TrainConfig()
+    device = pick_device(config.device)
+    tr, va = _prepare(dataset, config, train, valid, device)
+    model = _fresh_model(config, dataset, tr, device)
+    start = time.perf_counter()
+    with _cpu_threads(device, _batch_size(config, len(tr)) * _width(model)):
+        history = _fit_sgd(model, config, tr, va, callback, cancel)
+    model = model.cpu().eval()
+    if isinstance(model, CollabNN):
+        model.calibrate(seed=config.seed)
+    seconds = time.perf_counter() - start
+    last = history[-1]
+    metrics = {
+        "valid_rmse": last["valid_rmse"],
+        "valid_mae": last["valid_mae"],
+        "train_seconds": round(seconds, 4),
+        "n_train": len(tr),
+        "n_valid": len(va),
+    }
+    return TrainResult(
+        model=model, history=history, metrics=metrics, device=str(device), config=config
+    )
+
+
+def _fit_sgd(
+    model, config: TrainConfig, tr: _Tensors, va: _Tensors, callback, cancel
+) -> list[dict]:
+    device = tr.r.device
+    n = len(tr)
+    bs = _batch_size(config, n)
+    batches = math.ceil(n / bs)
+    epochs = config.epochs
+    sched = _schedule(config, epochs * batches)
+    stepper = _stepper(model, config, device)
+    gen = torch.Generator(device=device).manual_seed(config.seed)
+    history: list[dict] = []
+    step = 0
+    for epoch in range(epochs):
+        model.train()
+        perm = torch.randperm(n, generator=gen, device=device) if batches > 1 else None
+        total, t0 = 0.0, time.perf_counter()
+        for b in range(batches):
+            if cancel is not None and cancel():
+                raise TrainingCancelled(f"Training was cancelled in epoch {epoch + 1} of {epochs}.")
+            if perm is None:
+                u, i, r = tr.u.long(), tr.i.long(), tr.r
+            else:
+                idx = perm[b * bs : (b + 1) * bs]
+                u, i, r = tr.u[idx].long(), tr.i[idx].long(), tr.r[idx]
+            lr, mom = sched(step)
+            loss = stepper.step(u, i, r, lr, mom)
+            if not math.isfinite(loss):
+                raise ConfigError(
+                    f"Training diverged (loss {loss}) in epoch {epoch + 1}; lower the "
+                    f"learning rate (now {config.lr:g}) or use the LR finder."
+                )
+            total += loss * len(r)
+            step += 1
+            if callback is not None:
+                callback(
+                    TrainEvent(
+                        "batch",
+                        epoch,
+                        epochs,
+                        b,
+                        batches,
+                        loss,
+                        fraction=step / (epochs * batches),
+                        lr=lr,
+                    )
+                )
+        stepper.sync()
+        mse, mae = _score(model, va)
+        train_loss = total / n
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "valid_loss": mse,
+                "valid_rmse": math.sqrt(mse),
+                "valid_mae": mae,
+                "seconds": time.perf_counter() - t0,
+            }
+        )
+        if callback is not None:
+            callback(
+                TrainEvent(
+                    "epoch",
+                    epoch,
+                    epochs,
+                    batches - 1,
+                    batches,
+                    train_loss,
+                    mse,
+                    math.sqrt(mse),
+                    fraction=(epoch + 1) / epochs,
+                    lr=lr,
+                )
+            )
+    return history
+
+
+# ---------------------------------------------------------------------------------------------
+# LR finder
+
+
+def _valley(losses: list[float]) -> int:
+    """fastai's "valley" rule: the middle-ish of the longest steadily falling stretch of the curve."""
+    n = len(losses)
+    lds, max_start, max_end = [1] * n, 0, 0
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j] and lds[i] < lds[j] + 1:
+                lds[i] = lds[j] + 1
+            if lds[max_end] < lds[i]:
+                max_end, max_start = i, i - lds[i]
+    sections = (max_end - max_start) / 3
+    return min(n - 1, max(0, max_start + int(sections) + int(sections / 2)))
+
+
+def lr_find(
+    dataset: Dataset,
+    config: TrainConfig | None = None,
+    *,
+    start_lr: float = 1e-6,
+    end_lr: float = 10.0,
+    num_it: int = 100,
+    train: pd.DataFrame | None = None,
+    callback: Callback | None = None,
+    cancel: Cancel | None = None,
+) -> LRFinderResult:
+    """Sweep the learning rate exponentially over `num_it` batches of a fresh model (fastai's way).
+
+    The loss is smoothed (exponential moving average, debiased) and the sweep stops early once it
+    exceeds four times its minimum. The suggestion is fastai's "valley": a point in the longest
+    falling stretch of the curve, so it always lies inside the sweep.
+    """
+    config = config or TrainConfig()
+    if not 0 < start_lr < end_lr:
+        raise ConfigError(f"lr_find needs 0 < start_lr < end_lr (got {start_lr}, {end_lr}).")
+    if num_it < 5:
+        raise ConfigError(f"lr_find needs at least 5 iterations, not {num_it}.")
+    device = pick_device(config.device)
+    if train is None:
+        train, _ = random_split(dataset.ratings, config.valid_frac, config.seed)
+    tr = _encode(dataset, train, device)
+    model = _fresh_model(config, dataset, tr, device)
+    model.train()
+    stepper = _stepper(
+        model, TrainConfig.from_dict({**config.key(), "schedule": "constant"}), device
+    )
+    n = len(tr)
+    bs = _batch_size(config, n)
+    gen = torch.Generator(device=device).manual_seed(config.seed)
+    perm, pos = torch.randperm(n, generator=gen, device=device), 0
+    with _cpu_threads(device, bs * _width(model)):
+        lrs, losses, avg, best = [], [], 0.0, float("inf")
+        for it in range(num_it):
+            if cancel is not None and cancel():
+                raise TrainingCancelled("The learning-rate finder was cancelled.")
+            lr = start_lr * (end_lr / start_lr) ** (it / (num_it - 1))
+            if pos + bs > n and bs < n:
+                perm, pos = torch.randperm(n, generator=gen, device=device), 0
+            idx = perm[pos : pos + bs]
+            pos += bs
+            loss = stepper.step(tr.u[idx].long(), tr.i[idx].long(), tr.r[idx], lr, config.momentum)
+            if not math.isfinite(loss):
+                break
+            avg = 0.98 * avg + 0.02 * loss
+            smooth = avg / (1 - 0.98 ** (it + 1))
+            lrs.append(lr)
+            losses.append(smooth)
+            best = min(best, smooth)
+            if callback is not None:
+                callback(
+                    TrainEvent("batch", 0, 1, it, num_it, loss, fraction=(it + 1) / num_it, lr=lr)
+                )
+            if smooth > 4 * best and it > 2:
+                break
+    if len(lrs) < 3:
+        raise ConfigError("The learning-rate sweep diverged at once; lower start_lr.")
+    return LRFinderResult(lrs=lrs, losses=losses, suggestion=lrs[_valley(losses)])
