@@ -663,8 +663,12 @@ def load_ratings_file(
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     max_bytes: int | None = None,
+    name: str | None = None,
 ) -> Dataset:
-    """A `Dataset` from a ratings file (path, bytes or file object) and an optional items file."""
+    """A `Dataset` from a ratings file (path, bytes or file object) and an optional items file.
+
+    The data set is called `name`, else after the ratings file.
+    """
     display = _display_name(ratings, ratings_name)
     r, notes = read_ratings(
         ratings, name=ratings_name, mapping=mapping, encoding=encoding, max_bytes=max_bytes
@@ -674,7 +678,7 @@ def load_ratings_file(
         it, item_notes = read_items(items, name=items_name, encoding=encoding, max_bytes=max_bytes)
         notes += item_notes
     source = str(ratings) if isinstance(ratings, (str, os.PathLike)) else display
-    return make_dataset(r, it, name=Path(display).stem, source=source, notes=notes)
+    return make_dataset(r, it, name=name or Path(display).stem, source=source, notes=notes)
 
 
 def load_dataset(
@@ -743,8 +747,9 @@ def _load_file(p: Path, items, mapping) -> Dataset:
             source=str(p),
             notes=notes,
         )
-    ds = load_ratings_file(p, items, mapping=mapping)
-    return ds
+    # ml-latest / ml-25m's ratings.csv is named after its folder, like the other GroupLens layouts.
+    name = p.parent.name if p.name == "ratings.csv" and p.parent.name else None
+    return load_ratings_file(p, items, mapping=mapping, name=name)
 
 
 def _load_folder(folder: Path, items, mapping) -> Dataset:
