@@ -103,12 +103,13 @@ if emap.explained_variance:
         f"{sum(emap.explained_variance):.1%} of the variance of the "
         f"{ex.item_factors_.shape[1]}-number embeddings."
     )
-with st.expander("What the axes mean: the movies at each end", icon=":material/straighten:"):
-    for a, t in zip(emap.axes, titles, strict=True):
-        st.markdown(
-            f"**{t.split('<br>')[0]}**  \n← low: {', '.join(a['low'])}  \n"
-            f"→ high: {', '.join(a['high'])}"
-        )
+if emap.explained_variance:  # t-SNE axes mean nothing: the movies at their ends would mislead
+    with st.expander("What the axes mean: the movies at each end", icon=":material/straighten:"):
+        for a, t in zip(emap.axes, titles, strict=True):
+            st.markdown(
+                f"**{t.split('<br>')[0]}**  \n← low: {', '.join(a['low'])}  \n"
+                f"→ high: {', '.join(a['high'])}"
+            )
 
 rows = plots.selected_rows(event.selection.points) if event is not None else []
 rows = [r for r in rows if r in coords.index]
@@ -135,24 +136,14 @@ with c2:
     help_text = (
         "For https://projector.tensorflow.org: Load, then choose vectors.tsv and metadata.tsv."
     )
-    a, b = st.columns(2)
-    a.download_button(
-        "Projector vectors.tsv",
-        lambda: export.projector_tsv(vectors, meta, columns)[0],
-        file_name="vectors.tsv",
-        mime="text/tab-separated-values",
-        key="map_projector_vectors",
-        on_click="ignore",
-        icon=":material/download:",
-        help=help_text,
-    )
-    b.download_button(
-        "Projector metadata.tsv",
-        lambda: export.projector_tsv(vectors, meta, columns)[1],
-        file_name="metadata.tsv",
-        mime="text/tab-separated-values",
-        key="map_projector_meta",
-        on_click="ignore",
-        icon=":material/download:",
-        help=help_text,
-    )
+    for part, (col, name) in enumerate(zip(st.columns(2), ("vectors", "metadata"), strict=True)):
+        col.download_button(
+            f"Projector {name}.tsv",
+            lambda part=part: export.projector_tsv(vectors, meta, columns)[part],
+            file_name=f"{name}.tsv",
+            mime="text/tab-separated-values",
+            key=f"map_projector_{name}",
+            on_click="ignore",
+            icon=":material/download:",
+            help=help_text,
+        )

@@ -53,8 +53,10 @@ wd = c2.number_input(
     key=f"train_wd_{model_kind}",
 )
 epochs = c3.number_input("Epochs", 1, 200, d["epochs"], key=f"train_epochs_{model_kind}")
+# Keyed per model, like the fields above: the models' tuned rates differ (dot 0.03, nn 0.005).
+lr_key = f"train_lr_{model_kind}"
 lr = c4.number_input(
-    "Learning rate", 1e-6, 10.0, float(d["lr"]), step=1e-3, format="%.5f", key="train_lr"
+    "Learning rate", 1e-6, 10.0, float(d["lr"]), step=1e-3, format="%.5f", key=lr_key
 )
 c1, c2, c3, c4 = st.columns(4)
 bs = c1.select_slider(
@@ -102,13 +104,15 @@ if find:
     with context.user_errors():
         res = cached.lr_find(ds.fingerprint, json.dumps(config.key(), sort_keys=True), ds, config)
     st.session_state["train_lr_result"] = res
+    st.session_state["train_lr_for"] = (ds.fingerprint, model_kind)
 res = st.session_state.get("train_lr_result")
-if res is not None:
+# A finder run on another data set or model says nothing about this one's learning rate.
+if res is not None and st.session_state.get("train_lr_for") == (ds.fingerprint, model_kind):
     st.plotly_chart(plots.lr_finder(res.lrs, res.losses, res.suggestion), key="train_lr_plot")
     st.button(
         f"Use the suggested rate {res.suggestion:.2e}",
         key="train_use_lr",
-        on_click=lambda: st.session_state.update(train_lr=float(f"{res.suggestion:.5g}")),
+        on_click=lambda: st.session_state.update({lr_key: float(f"{res.suggestion:.5g}")}),
     )
 
 if go:
@@ -157,6 +161,9 @@ else:
         if b.button("Delete this model", key="train_delete"):
             with context.user_errors():
                 cached.store().remove(model_id)
+            # "Last trained" must not go on showing a model that is gone.
+            if (st.session_state.get(state.LAST_TRAINED) or {}).get("model_id") == model_id:
+                del st.session_state[state.LAST_TRAINED]
             st.rerun()
     widgets.csv_download(table, "models.csv", label="Download the table", key="train_models_csv")
 
@@ -180,10 +187,10 @@ if (
         results.append(
             {param: v, "valid_rmse": stored.metrics["valid_rmse"], "model_id": stored.model_id}
         )
-    st.session_state["train_sweep_result"] = (param, results)
+    st.session_state["train_sweep_result"] = (ds.fingerprint, param, results)
 sweep = st.session_state.get("train_sweep_result")
-if sweep is not None:
-    sweep_param, results = sweep
+if sweep is not None and sweep[0] == ds.fingerprint:  # a sweep on another data set: not shown
+    _, sweep_param, results = sweep
     table = pd.DataFrame(results)
     st.plotly_chart(plots.sweep(table, sweep_param), key="train_sweep_plot")
     widgets.csv_download(table, f"sweep_{sweep_param}.csv", key="train_sweep_csv")

@@ -22,10 +22,12 @@ def cmd_data(args: argparse.Namespace) -> int:
 
     ds = load_dataset(args.data, items=args.items, progress=_progress_to_stderr)
     s = ds.summary()
-    text = (f"{s['name']} — {s['source']}\n"
-            f"  ratings {s['ratings']:,}  users {s['users']:,}  items {s['items']:,}\n"
-            f"  rating scale {s['rating_min']:g}–{s['rating_max']:g} (mean {s['rating_mean']:.2f}),"
-            f" sparsity {s['sparsity']:.2%}\n  fingerprint {s['fingerprint']}")
+    text = (
+        f"{s['name']} — {s['source']}\n"
+        f"  ratings {s['ratings']:,}  users {s['users']:,}  items {s['items']:,}\n"
+        f"  rating scale {s['rating_min']:g}–{s['rating_max']:g} (mean {s['rating_mean']:.2f}),"
+        f" sparsity {s['sparsity']:.2%}\n  fingerprint {s['fingerprint']}"
+    )
     text += "".join(f"\n  note: {n}" for n in ds.notes)
     _emit(s, args.json, text)
     return 0
@@ -135,9 +137,11 @@ def _train(dataset, config, callback=None):
 
 def _epoch_printer(event) -> None:
     if event.kind == "epoch":
+        valid = event.valid_rmse
+        # `evaluate` trains with no validation split (its RMSE is NaN): leave the figure out.
+        tail = f"  valid_rmse {valid:.4f}" if valid is not None and valid == valid else ""
         print(
-            f"epoch {event.epoch + 1}/{event.epochs}  train_loss {event.train_loss:.4f}  "
-            f"valid_rmse {event.valid_rmse:.4f}",
+            f"epoch {event.epoch + 1}/{event.epochs}  train_loss {event.train_loss:.4f}{tail}",
             file=sys.stderr,
             flush=True,
         )

@@ -117,8 +117,18 @@ class Dataset:
 def fingerprint(ratings: pd.DataFrame, items: pd.DataFrame) -> str:
     """A short content hash: the same data gives the same value in every process."""
     h = hashlib.sha256()
-    cols = ["user_id", "item_id", "rating", "timestamp"]
-    h.update(pd.util.hash_pandas_object(ratings[cols], index=False).to_numpy().tobytes())
+    # Raw bytes of canonical dtypes: several times faster than hash_pandas_object at 25M ratings
+    # (it dominated make_dataset there), and int32 or int64 ids give the same value.
+    for col, dtype in (
+        ("user_id", np.int64),
+        ("item_id", np.int64),
+        ("rating", np.float32),
+        ("timestamp", np.int64),
+    ):
+        a = ratings[col].to_numpy()
+        if a.dtype == object or not np.issubdtype(a.dtype, np.number):  # string ids
+            a = pd.util.hash_array(np.asarray(a, dtype=object)).view(np.int64)
+        h.update(np.ascontiguousarray(a, dtype=dtype).data)
     h.update(
         pd.util.hash_pandas_object(items[["item_id", "title"]], index=False).to_numpy().tobytes()
     )

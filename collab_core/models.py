@@ -39,6 +39,7 @@ class TrainConfig:
     - `wd`: L2 weight decay added to the loss, per example, on the embedding rows in the batch
       (see `training.fit`).
     - `bs`: batch size; 0 (or any value >= the number of ratings) means full batch.
+    - `nn_bias`: give `CollabNN` learned user and item bias terms added to the MLP's output.
     """
 
     model: str = "dot"
@@ -55,6 +56,7 @@ class TrainConfig:
     nn_emb_dropout: float = 0.05
     nn_batchnorm: bool = True
     nn_emb_sizes: tuple[int, int] | None = None
+    nn_bias: bool = True
     valid_frac: float = 0.2
     seed: int = 42
     device: str = field(default="auto", compare=False)
@@ -278,6 +280,7 @@ class CollabNN(nn.Module):
         emb_dropout: float = 0.05,
         batchnorm: bool = True,
         global_mean: float | None = None,
+        bias: bool = True,
     ):
         super().__init__()
         self.n_users, self.n_items = n_users, n_items
@@ -286,6 +289,13 @@ class CollabNN(nn.Module):
         self.i_weight = nn.Embedding(n_items, emb_sizes[1])
         nn.init.normal_(self.u_weight.weight, std=0.01)
         nn.init.normal_(self.i_weight.weight, std=0.01)
+        # Learned biases (zero at the start): the MLP then only has to learn the interaction, which
+        # is what most of the dot model's edge over a plain MLP comes from.
+        self.u_bias = nn.Embedding(n_users, 1) if bias else None
+        self.i_bias = nn.Embedding(n_items, 1) if bias else None
+        if bias:
+            nn.init.zeros_(self.u_bias.weight)
+            nn.init.zeros_(self.i_bias.weight)
         self.emb_drop = nn.Dropout(emb_dropout)
         blocks: list[nn.Module] = []
         n_in = sum(emb_sizes)
@@ -309,7 +319,10 @@ class CollabNN(nn.Module):
 
     def logits(self, users: Tensor, items: Tensor) -> Tensor:
         x = torch.cat([self.u_weight(users), self.i_weight(items)], dim=1)  # [B, du + di]
-        return self.mlp(self.emb_drop(x))[:, 0] + self.global_bias
+        out = self.mlp(self.emb_drop(x))[:, 0] + self.global_bias
+        if self.u_bias is not None:
+            out = out + self.u_bias(users)[:, 0] + self.i_bias(items)[:, 0]
+        return out
 
     def forward(self, users: Tensor, items: Tensor) -> Tensor:
         return sigmoid_range(self.logits(users, items), *self.y_range)
@@ -410,4 +423,5 @@ def build_model(
         config.nn_emb_dropout,
         config.nn_batchnorm,
         global_mean,
+        config.nn_bias,
     )

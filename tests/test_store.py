@@ -161,15 +161,18 @@ def _garbage_json(store, model_id):
     (store.root / f"{model_id}.json").write_text('{"model_id": "' + model_id + '", "format": 1, ')
 
 
-def _pickle_weights(store, model_id):
-    # A pickle could run code when loaded; it must be rejected unread, even with matching metadata.
-    p = store.root / f"{model_id}.safetensors"
-    data = pickle.dumps({"u_weight.weight": np.zeros((3, 3))})
-    p.write_bytes(data)
+def _write_weights(store, model_id, data: bytes) -> None:
+    """Replace an entry's weights file, with metadata whose checksum and size match the new bytes."""
+    (store.root / f"{model_id}.safetensors").write_bytes(data)
     meta_path = store.root / f"{model_id}.json"
     meta = json.loads(meta_path.read_text())
     meta.update(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
     meta_path.write_text(json.dumps(meta))
+
+
+def _pickle_weights(store, model_id):
+    # A pickle could run code when loaded; it must be rejected unread, even with matching metadata.
+    _write_weights(store, model_id, pickle.dumps({"u_weight.weight": np.zeros((3, 3))}))
 
 
 def _wrong_format(store, model_id):
@@ -186,12 +189,7 @@ def _shape_mismatch(store, model_id):
 
     state = load(p.read_bytes())
     state["u_weight.weight"] = torch.zeros(state["u_weight.weight"].shape[0], 7)
-    data = save_safetensors(state)
-    p.write_bytes(data)
-    meta_path = store.root / f"{model_id}.json"
-    meta = json.loads(meta_path.read_text())
-    meta.update(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
-    meta_path.write_text(json.dumps(meta))
+    _write_weights(store, model_id, save_safetensors(state))
 
 
 def _wrong_types(store, model_id):

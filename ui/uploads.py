@@ -103,9 +103,13 @@ def load_upload(folder: str | Path) -> Dataset:
 def file_columns(data: bytes) -> list[str]:
     """The column names of an uploaded table (for the mapping widgets); [] when it has no header."""
     if data[:4] == b"PAR1":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(io.BytesIO(data)).names)
+        try:
+            return list(pq.read_schema(io.BytesIO(data)).names)
+        except (pa.ArrowException, OSError):  # damaged: the reader's DataError says what is wrong
+            return []
     head = data[:65536].decode("utf-8", errors="ignore").splitlines()[:50]
     try:
         df = pd.read_csv(io.StringIO("\n".join(head)), sep=None, engine="python", nrows=5)

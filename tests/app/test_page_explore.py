@@ -51,11 +51,13 @@ def test_embedding_map_3d_tsne_and_colour(open_page):
     assert fig["data"][0]["type"] == "scatter3d" and len(fig["data"][0]["x"]) == 100
     assert fig["data"][0]["marker"]["showscale"]  # a year colour scale, not genre traces
     assert fig["layout"]["scene"]["zaxis"]["title"]["text"].startswith("PC3 ·")
+    assert any("What the axes mean" in e.label for e in at.expander)
     at.button_group(key="map_method").set_value("tsne").run()
     no_errors(at)
     fig = plotly_figures(at)[0]
     assert len(fig["data"][0]["z"]) == 100
     assert fig["layout"]["scene"]["xaxis"]["title"]["text"] == "t-SNE x"
+    assert not any("What the axes mean" in e.label for e in at.expander)  # t-SNE axes mean nothing
 
 
 def test_similar_movies_to_star_wars_lists_its_sequels(open_page, ml100k):

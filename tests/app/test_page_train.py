@@ -42,7 +42,19 @@ def test_lr_finder_plots_and_its_suggestion_can_be_used(open_page):
     assert fig["layout"]["xaxis"]["type"] == "log" and len(fig["data"][0]["x"]) > 10
     at.button(key="train_use_lr").click().run()
     suggestion = at.session_state["train_lr_result"].suggestion
-    assert at.number_input(key="train_lr").value == float(f"{suggestion:.5g}")
+    assert at.number_input(key="train_lr_dot").value == float(f"{suggestion:.5g}")
+    at.button_group(key="train_model").set_value("nn").run()  # the dot model's finder: not shown
+    assert "train_use_lr" not in [b.key for b in at.button]
+
+
+def test_switching_model_gives_that_models_tuned_learning_rate(open_page):
+    from collab_core.models import MODEL_DEFAULTS
+
+    at = open_page("train")
+    assert at.number_input(key="train_lr_dot").value == MODEL_DEFAULTS["dot"]["lr"]
+    at.button_group(key="train_model").set_value("nn").run()
+    no_errors(at)
+    assert at.number_input(key="train_lr_nn").value == MODEL_DEFAULTS["nn"]["lr"]
 
 
 def test_weight_decay_sweep_plots_rmse_per_value(open_page):

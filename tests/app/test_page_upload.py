@@ -13,6 +13,9 @@ def test_bad_upload_shows_an_error_not_a_traceback(open_page):
     assert "not numbers" in at.error[0].value and "line 2" in at.error[0].value
     at.file_uploader(key="upload_ratings").set_value(("empty.csv", b"", "text/csv")).run()
     assert not at.exception and "empty" in at.error[0].value
+    damaged = ("ratings.parquet", b"PAR1 cut short", "application/octet-stream")
+    at.file_uploader(key="upload_ratings").set_value(damaged).run()
+    assert not at.exception and "not a readable Parquet file" in at.error[0].value
 
 
 def test_column_mapping_fixes_an_undetected_column(open_page):
