@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from collab_core import plots
 from collab_core.models import TrainConfig
 from ui import cached, context, nav, widgets
 from ui.training import default_model_button
@@ -43,7 +42,7 @@ cols[4].metric(
 for note in ds.notes:
     st.caption(f"Note: {note}")
 left, right = st.columns([3, 2])
-left.plotly_chart(plots.rating_histogram(ds.ratings["rating"]), key="home_hist")
+left.plotly_chart(cached.rating_histogram(ds.fingerprint, ds), key="home_hist")
 right.markdown("**Most-rated movies**")
 right.dataframe(
     widgets.item_columns(ds, ds.items["n_ratings"].nlargest(8).index),

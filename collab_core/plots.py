@@ -32,8 +32,17 @@ def rating_histogram(ratings: pd.Series | np.ndarray, title: str = "How people r
         counts = r.value_counts().sort_index()
         fig.add_trace(go.Bar(x=counts.index, y=counts.to_numpy(), marker_color=PALETTE[0]))
         fig.update_xaxes(tickvals=counts.index)
-    else:
-        fig.add_trace(go.Histogram(x=r, nbinsx=20, marker_color=PALETTE[0]))
+    else:  # binned here: go.Histogram would send every rating to the browser
+        counts, edges = np.histogram(r.to_numpy(), bins=20)
+        fig.add_trace(
+            go.Bar(
+                x=(edges[:-1] + edges[1:]) / 2,
+                y=counts,
+                width=np.diff(edges),
+                marker_color=PALETTE[0],
+                hovertemplate="%{x:.3g}: %{y:,} ratings<extra></extra>",
+            )
+        )
     return fig
 
 

@@ -301,6 +301,17 @@ class ModelStore:
                 f"{msg} Remove it (`collab-explorer models rm {model_id}`) and train it again."
             ) from None
 
+    def info(self, model_id: str) -> dict[str, Any]:
+        """An entry's metadata (config, metrics, history, ...), read without loading the weights
+        and without counting as a use (listing models must not reorder the size cap's eviction)."""
+        model_id = self._resolve(model_id)
+        try:
+            return self._read_meta(model_id)
+        except _Missing:
+            raise StoreError(self._unknown_message(model_id)) from None
+        except _Damaged as exc:
+            raise StoreError(self._damaged_message(model_id, exc, "it cannot be read")) from None
+
     def list(self, fingerprint: str | None = None) -> list[dict[str, Any]]:
         """One summary dict per stored model, newest first (optionally only one data set's).
 

@@ -34,6 +34,13 @@ def test_rating_histogram_counts_each_value():
     assert list(bar.y) == [1, 2, 3]
 
 
+def test_rating_histogram_bins_continuous_scores_into_twenty_bars():
+    scores = pd.Series(np.arange(1000) / 10)  # 0.0 .. 99.9: 1000 distinct values
+    bar = plots.rating_histogram(scores).data[0]
+    assert len(bar.x) == len(bar.y) == 20  # 20 counts go to the browser, not 1000 ratings
+    assert list(bar.y) == [50] * 20 and bar.x[0] == pytest.approx(2.4975)
+
+
 def test_loss_curves_one_trace_per_run_and_split():
     hist = [
         {"epoch": e, "train_loss": 1.0 - 0.1 * e, "valid_loss": 1.1 - 0.05 * e} for e in range(3)

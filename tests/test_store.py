@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -389,6 +390,24 @@ def test_list_and_remove(store, tiny, capsys):
     with pytest.raises(StoreError, match="No stored model"):
         store.load(a.model_id)
     assert not store.get_or_train(tiny, CFG).cached  # removed means retrained on demand
+
+
+def test_info_reads_metadata_without_loading_or_counting_as_a_use(store, tiny):
+    a = store.get_or_train(tiny, CFG)
+    meta_path = store.root / f"{a.model_id}.json"
+    os.utime(meta_path, ns=(1_000_000_000, 1_000_000_000))  # "last used" long ago
+    info = store.info(a.model_id[:6])  # a unique start of the id, like load
+    assert info["config"] == json.loads(json.dumps(CFG.key()))
+    assert info["metrics"]["valid_rmse"] == pytest.approx(a.metrics["valid_rmse"])
+    assert len(info["history"]) == CFG.epochs
+    assert meta_path.stat().st_mtime_ns == 1_000_000_000  # the size cap still sees it as unused
+    store.load(a.model_id)
+    assert meta_path.stat().st_mtime_ns > 1_000_000_000  # whereas a load is a use
+    with pytest.raises(StoreError, match="No stored model"):
+        store.info("abcdef")
+    _garbage_json(store, a.model_id)
+    with pytest.raises(StoreError, match="not valid JSON"):
+        store.info(a.model_id)
 
 
 def test_list_shows_damaged_metadata_so_it_can_be_removed(store, tiny):

@@ -65,6 +65,14 @@ def stored_model(model_id: str):
     return _load_model(model_id, str(paths.models_dir()))
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def rating_histogram(fingerprint: str, _ds: Dataset):
+    """The Home page's histogram, once per data set (counting 25M ratings takes a while)."""
+    from collab_core import plots
+
+    return plots.rating_histogram(_ds.ratings["rating"])
+
+
 @st.cache_data(show_spinner="Running the learning-rate finder…", max_entries=16)
 def lr_find(fingerprint: str, config_key: str, _ds: Dataset, _config):
     """`training.lr_find` once per (data set, config)."""
@@ -139,12 +147,13 @@ def recommend(
 @st.cache_data(show_spinner=False, max_entries=512)
 def model_summary(model_id: str, models_dir: str, created: str | None) -> dict:
     """Full config, metrics and history of a stored model (store listings carry only the main
-    settings); `created` is in the key so a retrained id is read again."""
+    settings); `created` is in the key so a retrained id is read again. Metadata only: loading
+    every listed model would read all their weights and mark them all as just used."""
     from collab_core.store import ModelStore
 
-    stored = ModelStore(models_dir).load(model_id)
+    meta = ModelStore(models_dir).info(model_id)
     return {
-        "config": stored.config.key(),
-        "metrics": dict(stored.metrics),
-        "history": list(stored.history),
+        "config": dict(meta["config"]),
+        "metrics": dict(meta.get("metrics") or {}),
+        "history": list(meta.get("history") or []),
     }

@@ -31,6 +31,7 @@ def render() -> None:
         key=state.DATASET,
         help="MovieLens 100k, or a ratings file added on the Upload page.",
     )
+    state.forget_other_dataset()
     try:
         ds = cached.dataset()  # outside the sidebar: a first download shows its progress in view
     except CollabError as exc:

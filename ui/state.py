@@ -15,6 +15,10 @@ LAST_TRAINED = "last_trained"  # model_id of the most recent Train-page run, to 
 # A widget's value cannot be set once it is drawn in a run, so pages ask for a change here and the
 # sidebar applies it before drawing its widgets on the next run.
 _PENDING = "_pending"
+# Movie choices are row numbers of one data set's catalogue: forgotten when the data set changes,
+# so a number never silently names another data set's movie.
+_SHOWN_DATASET = "_shown_dataset"
+DATASET_SCOPED = (SIMILAR_ITEM, "similar_pick", "map_search", "rec_pick")
 
 DEFAULT_DATASET = "ml-100k"
 
@@ -41,6 +45,15 @@ def apply_pending() -> None:
     """Called by the sidebar before it draws its widgets."""
     for key, value in st.session_state.pop(_PENDING, {}).items():
         st.session_state[key] = value
+
+
+def forget_other_dataset() -> None:
+    """Drop the dataset-scoped choices when the data set differs from the last run's."""
+    choice = dataset_choice()
+    if st.session_state.get(_SHOWN_DATASET, choice) != choice:
+        for key in DATASET_SCOPED:
+            st.session_state.pop(key, None)
+    st.session_state[_SHOWN_DATASET] = choice
 
 
 def rated() -> dict:

@@ -22,9 +22,7 @@ def model_label(row: dict) -> str:
     if cfg.get("model") == "dot" or cfg.get("n_factors"):
         parts.append(f"{cfg.get('n_factors')} factors")
     parts += [f"wd {cfg.get('wd', 0):g}", f"{cfg.get('epochs')} ep"]
-    if cfg.get("method") == "als":
-        parts.append("ALS")
-    elif cfg.get("optimizer"):
+    if cfg.get("optimizer"):
         opt = str(cfg["optimizer"])
         if opt == "sgd" and cfg.get("momentum"):
             opt += f" mom {cfg['momentum']:g}"
@@ -43,7 +41,6 @@ def models_table(rows: Sequence[dict]) -> pd.DataFrame:
             {
                 "model_id": r["model_id"],
                 "model": cfg.get("model"),
-                "method": cfg.get("method", "sgd"),
                 "n_factors": cfg.get("n_factors"),
                 "wd": cfg.get("wd"),
                 "epochs": cfg.get("epochs"),

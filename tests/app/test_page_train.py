@@ -21,7 +21,8 @@ def test_train_creates_a_model_shows_rmse_and_makes_it_active(open_page):
     new_id = at.session_state["last_trained"]["model_id"]
     assert not at.session_state["last_trained"]["cached"]
     assert at.sidebar.selectbox(key="model_id").value == new_id  # now the active model
-    assert new_id in set(at.dataframe[0].value["model_id"])
+    table = at.dataframe[0].value
+    assert table.set_index("model_id").loc[new_id, "optimizer"] == "adam"  # the settings it used
     # the loss curve of the run: one valid and one train point per epoch
     curve = next(f for f in plotly_figures(at) if f["layout"]["title"]["text"] == "Loss per epoch")
     assert [len(t["y"]) for t in curve["data"]] == [2, 2]
