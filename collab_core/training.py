@@ -60,8 +60,9 @@ PARALLEL_MIN_WORK = 1 << 24
 # Which engine trains the dot model on the CPU: "auto" (numba when importable, else torch), "numba"
 # or "torch"; `$COLLAB_EXPLORER_ENGINE` overrides it (benchmarks and tests compare the two).
 ENGINES = ("auto", "numba", "torch")
-# Threads for the compiled row updates (kernels.py); 2 did not help on our shared 2-core machine.
-# The result does not depend on it.
+# Threads for the compiled row updates and scoring (kernels.py); the result does not depend on it.
+# On our 2-core machine 2 threads gave 3.6M ratings/s when it was idle but 0.4M/s when another
+# process held a core (threads wait for each other at every batch), so one it is.
 KERNEL_THREADS = 1
 
 
@@ -329,7 +330,7 @@ class _CompiledDot:
     """The same algorithm as `_FusedDot` through the numba kernels (`kernels.DotKernel`), on the CPU.
 
     It works on numpy views of the training tensors and takes each batch as a slice of the epoch's
-    permutation, so a batch costs one compiled pass plus one compiled row update.
+    permutation (the one the torch engine would draw), so a batch is one compiled call.
     """
 
     def __init__(self, model: DotProductBias, config: TrainConfig, tr: _Tensors, bs: int):
@@ -339,20 +340,18 @@ class _CompiledDot:
             items = torch.cat([model.i_weight.weight, model.i_bias.weight], 1)
             table = torch.cat([users, items]).numpy()
             g = model.global_bias.detach().numpy()
+        adam = config.optimizer == "adam"
         self.kernel = kernels.DotKernel(
-            table, g, model.n_users, model.y_range, config.wd, config.optimizer == "adam", bs,
-            threads=KERNEL_THREADS,
-        )  # fmt: skip
+            table, g, model.n_users, model.y_range, config.wd, adam, bs, threads=KERNEL_THREADS
+        )
         self.u, self.i, self.r = tr.u.numpy(), tr.i.numpy(), tr.r.numpy()
 
     def step_slice(self, perm: np.ndarray, start: int, stop: int, lr: float, mom: float) -> float:
         return self.kernel.step(self.u, self.i, self.r, perm, start, stop, lr, mom)
 
     def score(self, data: _Tensors) -> tuple[float, float]:
-        return self.kernel.score(
-            data.u.numpy(), data.i.numpy(), data.r.numpy(),
-            self.model.user_seen.numpy(), self.model.item_seen.numpy(),
-        )  # fmt: skip
+        seen = self.model.user_seen.numpy(), self.model.item_seen.numpy()
+        return self.kernel.score(data.u.numpy(), data.i.numpy(), data.r.numpy(), *seen)
 
     @torch.no_grad()
     def sync(self) -> None:
