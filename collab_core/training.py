@@ -287,8 +287,12 @@ class _Autograd:
     def __init__(self, model: torch.nn.Module, config: TrainConfig, device: torch.device):
         self.model, self.wd = model, config.wd
         # Every embedding (factors, and the learned biases when `nn_bias`) gets the per-example L2.
-        self.user_embs = [e for e in (model.u_weight, getattr(model, "u_bias", None)) if e is not None]
-        self.item_embs = [e for e in (model.i_weight, getattr(model, "i_bias", None)) if e is not None]
+        self.user_embs = [
+            e for e in (model.u_weight, getattr(model, "u_bias", None)) if e is not None
+        ]
+        self.item_embs = [
+            e for e in (model.i_weight, getattr(model, "i_bias", None)) if e is not None
+        ]
         emb = [e.weight for e in self.user_embs + self.item_embs]
         rest = [p for p in model.parameters() if all(p is not e for e in emb)]
         # MLP weights (not biases or BatchNorm) get coupled L2 through the optimizer.

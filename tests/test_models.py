@@ -166,6 +166,22 @@ def test_nn_predict_falls_back_to_effective_biases():
         assert got == pytest.approx(5.5 / (1 + math.exp(-x)), rel=1e-5)
 
 
+def test_nn_bias_adds_learned_biases_to_the_logit():
+    cfg = TrainConfig(model="nn", nn_emb_sizes=(3, 3), nn_layers=(8,), nn_bias=True)
+    plain = build_model(TrainConfig(model="nn", nn_emb_sizes=(3, 3), nn_layers=(8,)), 6, 7)
+    assert plain.u_bias is None and "nn_bias" in cfg.key()
+    model = build_model(cfg, 6, 7).eval()
+    u, i = torch.tensor([1, 2]), torch.tensor([3, 3])
+    before = model.logits(u, i)
+    with torch.no_grad():
+        model.u_bias.weight[1] = 0.5
+        model.i_bias.weight[3] = -0.25
+    assert (model.logits(u, i) - before).tolist() == pytest.approx([0.25, -0.25])
+    # The effective bias measured by calibrate carries the learned one (centred over seen items).
+    model.calibrate()
+    assert model.item_bias()[3].item() == pytest.approx(-0.25 + 0.25 / 7, abs=1e-4)
+
+
 def test_replace_keeps_resolved_values():
     # Documented gotcha: dataclasses.replace copies the dot model's resolved defaults.
     nn_cfg = dataclasses.replace(TrainConfig(), model="nn")

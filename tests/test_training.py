@@ -122,9 +122,14 @@ def test_unseen_ids_get_the_documented_fallback(ml100k):
     assert got[2] == pytest.approx(float(train["rating"].mean()), abs=0.15)  # near the global mean
 
 
-def test_nn_model_trains_and_handles_unseen_ids(ml100k):
-    cfg = TrainConfig(model="nn", epochs=2, nn_layers=(32,), nn_emb_sizes=(16, 16), bs=2048)
+@pytest.mark.parametrize("nn_bias", [False, True])
+def test_nn_model_trains_and_handles_unseen_ids(ml100k, nn_bias):
+    cfg = TrainConfig(
+        model="nn", epochs=2, nn_layers=(32,), nn_emb_sizes=(16, 16), bs=2048, nn_bias=nn_bias
+    )
     res = fit(ml100k, cfg)
+    if nn_bias:  # the learned biases start at zero and move (and get the embeddings' L2)
+        assert res.model.i_bias.weight.abs().sum() > 0 and res.model.u_bias.weight.std() > 0
     assert res.metrics["valid_rmse"] < 1.05  # the global mean scores about 1.13
     pred = res.model.predict(torch.tensor([-1, 0, 5]), torch.tensor([3, -1, 10**6]))
     assert torch.isfinite(pred).all() and ((pred > 0) & (pred < 5.5)).all()
