@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -24,9 +22,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import torch
 
 from collab_core.data import Dataset, load_dataset
+from collab_core.devices import describe_machine
 from collab_core.evaluate import bias_baseline, global_mean_baseline, rmse
 from collab_core.models import TrainConfig
 from collab_core.splits import random_split
@@ -186,9 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     ref = results[rows[0][0]]  # ratios compare with ours on the same splits
     print(
         f"\nML-100k, {args.seeds} random 80/20 splits (seeds 0..{args.seeds - 1}); "
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
-        f"load average {os.getloadavg()[0]:.1f}"
+        f"{describe_machine()}"
     )
     print(
         f"{'model':42s} {'RMSE (mean ± sd)':>18s} {'train s (mean ± sd)':>22s} "

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
-import sys
 import tempfile
 import time
+
+from collab_core.devices import describe_machine
 
 
 def main() -> None:
@@ -40,10 +40,7 @@ def main() -> None:
             warm.append(time.perf_counter() - t0)
         assert again.fingerprint == ds.fingerprint
 
-    print(
-        f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
-    )
+    print(f"machine: {describe_machine()}")
     print(f"data: {ds.name}, {len(ds.ratings):,} ratings, {ds.n_users} users, {ds.n_items} items")
     print(f"source: {ds.source}")
     print(f"import collab_core.data: {import_s:.3f} s")

@@ -15,22 +15,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable
 
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from collab_core.devices import describe_machine
 
 
 def timed(label: str, fn: Callable[[], object], repeats: int, target_ms: float | None) -> None:
@@ -116,12 +106,7 @@ def main() -> None:
     from collab_core.models import TrainConfig, build_model
     from collab_core.store import default_model
 
-    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
-    print(
-        f"machine: {cpu_name()}, {os.cpu_count()} logical CPUs, torch {torch.__version__} "
-        f"({torch.get_num_threads()} threads), numpy {np.__version__}, Python "
-        f"{platform.python_version()}, load average {load[0]}"
-    )
+    print(f"machine: {describe_machine()}, numpy {np.__version__}")
 
     ds = load_dataset()
     t = time.perf_counter()

@@ -9,12 +9,12 @@ script's own time: Streamlit's widget and chart serialisation included, browser 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
+
+from collab_core.devices import describe_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -34,8 +34,8 @@ def main() -> None:
 
     stored = default_model(load_dataset())
     print(
-        f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} CPUs, "
-        f"device {describe(pick_device('auto'))}; model {stored.model_id}"
+        f"machine: {describe_machine()}; device {describe(pick_device('auto'))}; "
+        f"model {stored.model_id}"
     )
     print(f"{'page':<10} {'first run s':>12} {'rerun median s':>15} {'rerun max s':>12}")
     for page in PAGES:

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import statistics
 import sys
@@ -30,19 +28,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from collab_core.devices import describe_machine
+
 # Runs from a checkout without installing: the repository root holds collab_core.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def peak_rss_mb() -> float:
@@ -152,10 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    out["machine"] = (
-        f"{platform.platform()}, {cpu_name()}, {os.cpu_count()} CPUs, "
-        f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
-    )
+    out["machine"] = describe_machine()
     log(f"machine: {out['machine']}; training on {out['device']}")
     t0, c0 = time.perf_counter(), cpu_s()
     ratings, items = synthetic.generate_frames(cfg)

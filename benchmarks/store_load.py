@@ -11,21 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
-import sys
 import time
 
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from collab_core.devices import describe_machine
 
 
 def summary(label: str, seconds: list[float]) -> str:
@@ -44,8 +33,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.home:
         os.environ["COLLAB_EXPLORER_HOME"] = args.home
-
-    import torch
 
     from collab_core.data import load_dataset
     from collab_core.models import TrainConfig
@@ -68,11 +55,7 @@ def main() -> None:
         hits.append(time.perf_counter() - t0)
         assert loaded.cached and hit.cached and hit.model_id == sm.model_id
 
-    print(
-        f"machine: {platform.platform()}, {cpu_name()}, {os.cpu_count()} CPUs, "
-        f"Python {sys.version.split()[0]}, torch {torch.__version__} "
-        f"({torch.get_num_threads()} threads)"
-    )
+    print(f"machine: {describe_machine()}")
     print(f"data: {ds.name}, {len(ds.ratings):,} ratings, {ds.n_users} users, {ds.n_items} items")
     print(
         f"model {sm.model_id}: {config.model}, {config.n_factors} factors, "
