@@ -21,7 +21,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 # `python benchmarks/accuracy.py` (several seeds of ML-100k 80/20; see the README table).
 MODEL_DEFAULTS: dict[str, dict] = {
     "dot": {"n_factors": 64, "wd": 0.15, "epochs": 10, "lr": 0.03, "bs": 4096},
-    "nn": {"n_factors": 0, "wd": 0.01, "epochs": 10, "lr": 0.005, "bs": 1024},
+    "nn": {"n_factors": 0, "wd": 0.01, "epochs": 14, "lr": 0.005, "bs": 1024},
 }
 
 
@@ -41,6 +41,10 @@ class TrainConfig:
     - `bs`: batch size; 0 (or any value >= the number of ratings) means full batch.
     - `nn_bias`: give `CollabNN` learned user and item bias terms added to the MLP's output (off
       by default: with BatchNorm it did not lower the RMSE on several ML-100k seeds).
+    - `nn_swa_start`: `CollabNN` only; after this fraction of the run's steps the weights (and
+      BatchNorm statistics) are averaged over every later step (SWA), and the average is what is
+      validated and returned. 1.0 turns it off. Default 0.5: with 14 epochs it took ML-100k's
+      validation RMSE from 0.931 (10 epochs, no averaging) to 0.923, lower on every seed tried.
     """
 
     model: str = "dot"
@@ -58,6 +62,7 @@ class TrainConfig:
     nn_batchnorm: bool = True
     nn_emb_sizes: tuple[int, int] | None = None
     nn_bias: bool = False
+    nn_swa_start: float = 0.5
     valid_frac: float = 0.2
     seed: int = 42
     device: str = field(default="auto", compare=False)
@@ -104,6 +109,10 @@ class TrainConfig:
             raise bad(f"valid_frac must be between 0 and 1 (exclusive), not {self.valid_frac}.")
         if any(h < 1 for h in self.nn_layers):
             raise bad(f"nn_layers must be positive layer sizes, not {self.nn_layers}.")
+        if not 0 <= self.nn_swa_start <= 1:
+            raise bad(
+                f"nn_swa_start must be in [0, 1] (1 turns averaging off), not {self.nn_swa_start}."
+            )
         for name in ("nn_dropout", "nn_emb_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise bad(f"{name} must be in [0, 1), not {getattr(self, name)}.")

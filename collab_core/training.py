@@ -284,8 +284,23 @@ class _FusedDot:
 class _Autograd:
     """A plain autograd step (the neural model): per-example L2 on the batch's embedding rows."""
 
-    def __init__(self, model: torch.nn.Module, config: TrainConfig, device: torch.device):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        config: TrainConfig,
+        device: torch.device,
+        total_steps: int = 0,
+    ):
         self.model, self.wd = model, config.wd
+        # Weight averaging (SWA, `TrainConfig.nn_swa_start`): from step `avg_from` on, keep the
+        # equal-weight mean of every float tensor in the state (parameters and BatchNorm running
+        # statistics). Validation stopped improving once the one-cycle LR annealed; the average of
+        # the late weights generalises better than the last ones. total_steps=0 (the LR finder)
+        # never averages.
+        self.avg_from = config.nn_swa_start * total_steps if total_steps else math.inf
+        self.n_steps, self.n_avg = 0, 0
+        self.avg: dict[str, Tensor] = {}
+        self.raw: dict[str, Tensor] | None = None
         # Every embedding (factors, and the learned biases when `nn_bias`) gets the per-example L2.
         self.user_embs = [
             e for e in (model.u_weight, getattr(model, "u_bias", None)) if e is not None
@@ -317,6 +332,9 @@ class _Autograd:
             else:
                 group["momentum"] = mom
         m = self.model
+        if self.raw is not None:  # `sync` left the averaged weights in; train the raw ones
+            m.load_state_dict(self.raw)
+            self.raw = None
         pred = m(u, i)
         mse = torch.nn.functional.mse_loss(pred, r)
         reg = sum(e(u).square().sum(1).mean() for e in self.user_embs)
@@ -324,10 +342,28 @@ class _Autograd:
         self.opt.zero_grad(set_to_none=True)
         (mse + self.wd * reg).backward()
         self.opt.step()
+        self.n_steps += 1
+        if self.n_steps >= self.avg_from:
+            self._average()
         return mse.item()
 
+    @torch.no_grad()
+    def _average(self) -> None:
+        self.n_avg += 1
+        for k, v in self.model.state_dict().items():
+            if not v.dtype.is_floating_point:
+                continue
+            if self.n_avg == 1:
+                self.avg[k] = v.detach().clone()
+            else:
+                self.avg[k].lerp_(v.detach(), 1.0 / self.n_avg)
+
     def sync(self) -> None:
-        pass
+        """Put the averaged weights (once there are any) into the model, for scoring or return."""
+        if self.avg and self.raw is None:
+            state = self.model.state_dict()
+            self.raw = {k: v.clone() for k, v in state.items()}
+            self.model.load_state_dict({**state, **self.avg})
 
 
 class _CompiledDot:
@@ -381,10 +417,10 @@ def _use_kernels(model, device: torch.device, engine: str) -> bool:
     return True
 
 
-def _stepper(model, config: TrainConfig, device):
+def _stepper(model, config: TrainConfig, device, total_steps: int = 0):
     if isinstance(model, DotProductBias):
         return _FusedDot(model, config, device)
-    return _Autograd(model, config, device)
+    return _Autograd(model, config, device, total_steps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -496,7 +532,7 @@ def _fit_sgd(
     sched = _schedule(config, epochs * batches)
     engine = os.environ.get("COLLAB_EXPLORER_ENGINE", "auto")
     fast = _CompiledDot(model, config, tr, bs) if _use_kernels(model, device, engine) else None
-    stepper = fast or _stepper(model, config, device)
+    stepper = fast or _stepper(model, config, device, epochs * batches)
     gen = torch.Generator(device=device).manual_seed(config.seed)
     history: list[dict] = []
     step = 0

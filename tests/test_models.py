@@ -61,6 +61,8 @@ def test_from_dict_rejects_unknown_keys():
         ({"device": "tpu"}, "device"),
         ({"nn_dropout": 1.0}, "nn_dropout"),
         ({"nn_emb_sizes": (3,)}, "nn_emb_sizes"),
+        ({"nn_swa_start": 1.5}, "nn_swa_start"),
+        ({"nn_swa_start": math.nan}, "nn_swa_start"),
     ],
 )
 def test_bad_settings_are_config_errors(kwargs, message):

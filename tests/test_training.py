@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from collab_core import cli
+from collab_core import cli, training
 from collab_core.data import make_dataset
 from collab_core.errors import ConfigError, TrainingCancelled
 from collab_core.models import DotProductBias, TrainConfig, build_model, sigmoid_range
@@ -125,7 +126,13 @@ def test_unseen_ids_get_the_documented_fallback(ml100k):
 @pytest.mark.parametrize("nn_bias", [False, True])
 def test_nn_model_trains_and_handles_unseen_ids(ml100k, nn_bias):
     cfg = TrainConfig(
-        model="nn", epochs=2, nn_layers=(32,), nn_emb_sizes=(16, 16), bs=2048, nn_bias=nn_bias
+        model="nn",
+        epochs=2,
+        nn_layers=(32,),
+        nn_emb_sizes=(16, 16),
+        bs=2048,
+        nn_bias=nn_bias,
+        nn_swa_start=1.0,  # averaging a 2-epoch run's second half does not pay off
     )
     res = fit(ml100k, cfg)
     if nn_bias:  # the learned biases start at zero and move (and get the embeddings' L2)
@@ -134,6 +141,54 @@ def test_nn_model_trains_and_handles_unseen_ids(ml100k, nn_bias):
     pred = res.model.predict(torch.tensor([-1, 0, 5]), torch.tensor([3, -1, 10**6]))
     assert torch.isfinite(pred).all() and ((pred > 0) & (pred < 5.5)).all()
     assert res.model.item_bias().abs().sum() > 0  # calibrated after training
+
+
+@pytest.mark.parametrize("swa_start, averaged", [(0.5, 5), (1.0, 1)])
+def test_nn_returns_the_average_of_the_late_weights(swa_start, averaged):
+    """SWA: the returned weights (and BatchNorm statistics) are the mean over steps >= start."""
+    rng = np.random.default_rng(1)
+    ratings = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 40, 900),
+            "item_id": rng.integers(0, 30, 900),
+            "rating": rng.integers(1, 6, 900).astype(np.float32),
+            "timestamp": np.zeros(900, dtype=np.int64),
+        }
+    ).drop_duplicates(["user_id", "item_id"])
+    ds = make_dataset(ratings)
+    train, valid = random_split(ds.ratings, 0.2, 0)
+    cfg = TrainConfig(
+        model="nn", epochs=2, bs=math.ceil(len(train) / 4), nn_layers=(8,), nn_emb_sizes=(4, 4)
+    )
+    cfg = dataclasses.replace(cfg, nn_swa_start=swa_start)
+    seen = []  # the raw weights after every step (a batch event comes right after the step)
+
+    def keep(ev):
+        if ev.kind == "batch":
+            state = res_model[0].state_dict()
+            seen.append({k: v.clone() for k, v in state.items() if v.dtype.is_floating_point})
+
+    res_model = []
+    orig = training._fresh_model
+
+    def fresh(*a, **k):
+        res_model.append(orig(*a, **k))
+        return res_model[0]
+
+    training._fresh_model = fresh
+    try:
+        res = fit(ds, cfg, train=train, valid=valid, callback=keep)
+    finally:
+        training._fresh_model = orig
+    assert len(seen) == 8
+    got = res.model.state_dict()
+    for k in seen[0]:
+        if k.startswith(("eff_", "global_logit")):  # set by calibrate() after training
+            continue
+        want = torch.stack([s[k] for s in seen[-averaged:]]).mean(0)
+        assert torch.allclose(got[k], want, atol=1e-6), k
+        if swa_start < 1 and k.endswith("weight"):
+            assert not torch.allclose(got[k], seen[-1][k]), k
 
 
 def test_callback_gets_batch_and_epoch_events(ml100k):
