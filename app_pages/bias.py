@@ -7,10 +7,7 @@ from collab_core.analysis import BIAS_NOTE
 from ui import cached, context, widgets
 
 st.title("Bias rankings")
-ds = context.dataset()
-stored = context.require_model(ds)
-ex = cached.explorer(ds, stored)
-key = (ds.fingerprint, stored.model_id)
+ds, stored, ex, key = context.model_page()
 
 st.markdown(
     "Every movie gets a learned **bias**: a number added to its predicted rating for every user. "

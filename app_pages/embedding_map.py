@@ -15,10 +15,7 @@ COLOURS = {
 HOVER = ["year", "primary_genre", "n_ratings", "mean_rating", "bias"]
 
 st.title("Embedding map")
-ds = context.dataset()
-stored = context.require_model(ds)
-ex = cached.explorer(ds, stored)
-key = (ds.fingerprint, stored.model_id)
+ds, stored, ex, key = context.model_page()
 
 st.markdown(
     "Each movie's embedding is a list of numbers the model learned. **PCA** finds the directions "

@@ -8,10 +8,7 @@ from ui import cached, context, state, widgets
 PICK = "rec_pick"
 
 st.title("Recommendations for you")
-ds = context.dataset()
-stored = context.require_model(ds)
-ex = cached.explorer(ds, stored)
-key = (ds.fingerprint, stored.model_id)
+ds, stored, ex, key = context.model_page()
 rated = state.rated()  # {item index: rating}, kept per data set
 lo, hi = ds.rating_scale
 stars = (lo, hi) == (1.0, 5.0)  # st.feedback's five stars fit a 1-5 scale only

@@ -7,10 +7,7 @@ from ui import cached, context, state, widgets
 PICK = "similar_pick"
 
 st.title("Similar movies")
-ds = context.dataset()
-stored = context.require_model(ds)
-ex = cached.explorer(ds, stored)
-key = (ds.fingerprint, stored.model_id)
+ds, stored, ex, key = context.model_page()
 
 st.markdown(
     "Movies whose embeddings point the same way are liked by the same people, so the nearest "

@@ -42,5 +42,15 @@ def small_nn_model(ml100k):
     from collab_core.models import TrainConfig
     from collab_core.training import fit
 
-    config = TrainConfig(model="nn", epochs=2, nn_emb_sizes=(16, 16), nn_layers=(32,), bs=1024, lr=0.01)
+    config = TrainConfig(
+        model="nn", epochs=2, nn_emb_sizes=(16, 16), nn_layers=(32,), bs=1024, lr=0.01
+    )
     return fit(ml100k, config).model
+
+
+@pytest.fixture(scope="session")
+def ex(ml100k, default_model):
+    """The default model's `Explorer` (read-only: its cached arrays are shared by the tests)."""
+    from collab_core.analysis import Explorer
+
+    return Explorer(ml100k, default_model)

@@ -38,11 +38,6 @@ CLASSICS = {
 }
 
 
-@pytest.fixture(scope="module")
-def ex(ml100k, default_model):
-    return Explorer(ml100k, default_model)
-
-
 # --- nearest movies ------------------------------------------------------------------------------
 
 

@@ -38,11 +38,6 @@ ROMANCE_FAN = [
 ]
 
 
-@pytest.fixture(scope="module")
-def ex(ml100k, default_model):
-    return Explorer(ml100k, default_model)
-
-
 def _genre_count(ex, rec, genre: str) -> int:
     genres = ex.dataset.items["genres"].to_numpy()[rec.table["item_index"].to_numpy()]
     return sum(genre in g for g in genres)

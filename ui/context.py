@@ -72,3 +72,11 @@ def require_model(ds: Dataset):
     )
     default_model_button(ds, key="require_model_train")
     st.stop()
+
+
+def model_page():
+    """What every explore page starts from: the data set, the active model (or a stop with a hint),
+    its cached `Explorer`, and the (fingerprint, model_id) key the cached results take."""
+    ds = dataset()
+    stored = require_model(ds)
+    return ds, stored, cached.explorer(ds, stored), (ds.fingerprint, stored.model_id)
