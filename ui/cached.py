@@ -42,22 +42,28 @@ def dataset() -> Dataset:
         state.request_dataset(state.DEFAULT_DATASET)  # it was deleted on disk: fall back
     if not ml100k_cached():
         bar = st.progress(0.0, "Fetching MovieLens 100k (first run only)…")
-        load_dataset(progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), msg))
+        movielens.fetch_movielens_100k(
+            movielens.cache_dir(), lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), msg)
+        )
         bar.empty()
     return _ml100k(str(paths.data_dir()))
 
 
-def store():
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _store(models_dir: str):
     from collab_core.store import ModelStore
 
-    return ModelStore()
+    return ModelStore(models_dir)
+
+
+def store():
+    """The model store of this home directory, one object shared by every session."""
+    return _store(str(paths.models_dir()))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _load_model(model_id: str, models_dir: str):
-    from collab_core.store import ModelStore
-
-    return ModelStore(models_dir).load(model_id)
+    return _store(models_dir).load(model_id)
 
 
 def stored_model(model_id: str):
@@ -149,9 +155,7 @@ def model_summary(model_id: str, models_dir: str, created: str | None) -> dict:
     """Full config, metrics and history of a stored model (store listings carry only the main
     settings); `created` is in the key so a retrained id is read again. Metadata only: loading
     every listed model would read all their weights and mark them all as just used."""
-    from collab_core.store import ModelStore
-
-    meta = ModelStore(models_dir).info(model_id)
+    meta = _store(models_dir).info(model_id)
     return {
         "config": dict(meta["config"]),
         "metrics": dict(meta.get("metrics") or {}),
