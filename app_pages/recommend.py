@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from collab_core.recommend import TASTE
+from collab_core import plots
+from collab_core.recommend import CALIBRATION, TASTE
 from ui import cached, context, state, widgets
 
 PICK = "rec_pick"
@@ -16,8 +17,9 @@ stars = (lo, hi) == (1.0, 5.0)  # st.feedback's five stars fit a 1-5 scale only
 st.markdown(
     "Rate a few movies you know. The model then finds the embedding that best explains *your* "
     "ratings (the movies' embeddings stay fixed; no retraining) and ranks every movie you have "
-    "not rated by its predicted rating, lifted (with *taste*) for movies you would like more "
-    "than the average user does. With no ratings you are the average user."
+    "not rated by its predicted rating, while the list follows the genres of the movies you "
+    "liked (*genre calibration*: the more you rate, the more it follows). With no ratings you "
+    "are the average user."
 )
 
 
@@ -103,6 +105,18 @@ with left:
         "values rank by how much more you would like a movie than the average user does, so "
         "your own taste shows through.",
     )
+    calibration = st.slider(
+        "Follow my genres",
+        0.0,
+        1.0,
+        CALIBRATION,
+        0.05,
+        key="rec_calibration",
+        help="How hard the list follows the genres of the movies you rated above the middle "
+        "of the scale (it grows with the number of such movies). 0 ranks by predicted rating "
+        "alone: a rating model predicts the well-loved classics highly for everyone, so a "
+        "horror fan would get almost no horror.",
+    )
     k = st.slider("How many", 5, 50, 10, key="rec_k")
 
 with right:
@@ -117,6 +131,7 @@ with right:
             min_ratings=min_ratings,
             novelty=float(novelty),
             taste=float(taste),
+            calibration=float(calibration),
         )
     st.subheader("Recommended" if rated else "Popular with everyone (rate movies to personalise)")
     st.dataframe(
@@ -148,6 +163,21 @@ with right:
     widgets.csv_download(
         rec.table.drop(columns=["contributions"]), "recommendations.csv", key="rec_csv"
     )
+
+    if not rec.genre_mix.empty and rated:
+        st.subheader("Genre mix")
+        st.plotly_chart(plots.genre_mix(rec.genre_mix), key="rec_genre_mix")
+        if rec.genre_mix["yours"].gt(0).any():
+            st.caption(
+                "Bars: the share of movies listing each genre. The list follows *your* mix "
+                "(not the catalogue's) as far as *Follow my genres* asks; many movies list "
+                "several genres."
+            )
+        else:
+            st.caption(
+                "None of your ratings is above the middle of the scale, so there is no genre "
+                "mix to follow yet."
+            )
 
     st.subheader("Popularity bias")
     report = rec.report

@@ -315,13 +315,21 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         genres=args.genre,
         min_ratings=args.min_ratings,
         novelty=args.novelty,
-        taste=args.taste,
+        **{k: getattr(args, k) for k in ("taste", "calibration") if getattr(args, k) is not None},
     )
     lines = [f"{rec.user.method}; top {len(rec.table)}:"]
     lines += [
         f"  {r['rank']:>3}  {r['score']:.2f}  {r['title']}\n         {r['because']}"
         for r in _records(rec.table)
     ]
+    mix = rec.genre_mix.head(5)
+    if len(mix):
+        lines.append(
+            "genres (yours / this list): "
+            + ", ".join(
+                f"{g} {y:.0%} / {q:.0%}" for g, y, q in mix[["genre", "yours", "list"]].values
+            )
+        )
     lines.append(f"popularity: {rec.report.summary}")
     _emit(rec.to_dict(), args.json, "\n".join(lines))
     return 0
@@ -395,9 +403,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--taste",
         type=float,
-        default=0.5,
-        help="0 (rank by predicted rating) to 1 (by how much more than the average "
-        "user you would like it); default 0.5",
+        help="0 (rank by predicted rating; the default) to 1 (by how much more than the "
+        "average user you would like it)",
+    )
+    p.add_argument(
+        "--calibration",
+        type=float,
+        help="0 (off) to 1: how hard the list follows the genres of the movies you rated "
+        "above the middle of the scale (default 0.3)",
     )
     p.set_defaults(func=cmd_recommend)
     return parser

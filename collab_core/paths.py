@@ -17,7 +17,10 @@ def home() -> Path:
     elif sys.platform == "darwin":
         path = Path.home() / "Library" / "Caches" / "collab-explorer"
     elif os.name == "nt":
-        path = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "collab-explorer"
+        path = (
+            Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+            / "collab-explorer"
+        )
     else:
         path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "collab-explorer"
     path.mkdir(parents=True, exist_ok=True)

@@ -177,6 +177,39 @@ def bias_bars(
     return fig
 
 
+def genre_mix(mix: pd.DataFrame, top: int = 8) -> go.Figure:
+    """Grouped horizontal bars per genre: share of the movies you liked, of the list, of the
+    catalogue (a `recommend.genre_mix` table; its first `top` rows, first at the top)."""
+    t = mix.head(top).iloc[::-1]
+    fig = _fig(
+        "Genres: what you liked vs this list",
+        xaxis_title="share of movies listing the genre",
+        height=max(260, 22 * 3 * len(t) + 110),
+        barmode="group",
+        legend={"orientation": "h", "y": -0.25, "traceorder": "reversed"},
+    )
+    series = [
+        ("yours", "movies you liked", PALETTE[0], 1.0),
+        ("list", "this list", PALETTE[2], 1.0),
+        ("catalogue", "catalogue", "#B0B0B0", 0.8),
+    ]
+    for column, name, color, opacity in reversed(series):  # legend and bars read top-down
+        fig.add_trace(
+            go.Bar(
+                x=t[column],
+                y=t["genre"],
+                name=name,
+                orientation="h",
+                marker_color=color,
+                opacity=opacity,
+                hovertemplate=f"%{{y}}: %{{x:.0%}} of {name}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(tickformat=".0%", range=[0, 1.05])
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
 def bias_scatter(table: pd.DataFrame, *, x: str = "mean_rating", y: str = "bias") -> go.Figure:
     """Learned bias against mean rating; marker size grows with the number of ratings."""
     n = table["n_ratings"].to_numpy(dtype=float) if "n_ratings" in table else np.ones(len(table))

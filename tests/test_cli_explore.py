@@ -55,6 +55,29 @@ def test_recommend_json(capsys):
     assert "mean_popularity_pct" in out["report"]
 
 
+def test_recommend_a_horror_fan_with_and_without_calibration(capsys):
+    rate = [
+        x
+        for t in ("Shining, The (1980)", "Carrie (1976)", "Omen, The (1976)", "Scream (1996)")
+        for x in ("--rate", f"{t}=5")
+    ]
+    on = _json(capsys, ["recommend", *rate, "--json"])
+    off = _json(capsys, ["recommend", *rate, "--calibration", "0", "--json"])
+    horror = [sum("Horror" in r["genres"] for r in o["recommendations"]) for o in (on, off)]
+    assert horror[0] >= 6 > horror[1], horror
+    assert on["genre_mix"][0] == {**on["genre_mix"][0], "genre": "Horror", "yours": 1.0}
+    assert main(["recommend", *rate]) == 0
+    assert "genres (yours / this list): Horror 100% / " in capsys.readouterr().out
+
+
+def test_cli_help_states_the_real_calibration_default(capsys):
+    from collab_core.recommend import CALIBRATION
+
+    with pytest.raises(SystemExit):
+        main(["recommend", "--help"])
+    assert f"(default {CALIBRATION:g})" in " ".join(capsys.readouterr().out.split())
+
+
 def test_recommend_text_cold_start_with_filters(capsys):
     assert main(["recommend", "--k", "4", "--genre", "Comedy", "--novelty", "0.5"]) == 0
     text = capsys.readouterr().out
@@ -70,6 +93,7 @@ def test_recommend_text_cold_start_with_filters(capsys):
         (["recommend", "--rate", "Nonexistent Film=4"], "No movie matches 'Nonexistent Film'"),
         (["recommend", "--genre", "Horor"], "Unknown genre 'Horor'"),
         (["recommend", "--novelty", "3"], "novelty must be a number from 0"),
+        (["recommend", "--calibration", "-1"], "calibration must be a number from 0"),
         (["similar", "star", "trek"], "matches 8 movies"),
         (["similar", "Star Wars", "--k", "0"], "k must be a whole number"),
         (["biases", "--min-ratings", "100000"], "No movie has 100000 ratings"),

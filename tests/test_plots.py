@@ -148,3 +148,19 @@ def test_axis_title_names_the_ends_and_variance():
 def test_histogram():
     h = plots.histogram([0.1, 0.2, 0.3], "User biases", "bias")
     assert len(h.data[0].x) == 3
+
+
+def test_genre_mix_one_trace_per_column_first_genre_on_top():
+    mix = pd.DataFrame(
+        {
+            "genre": ["Horror", "Thriller", "Comedy"],
+            "yours": [1.0, 0.4, 0.0],
+            "list": [0.8, 0.5, 0.1],
+            "catalogue": [0.06, 0.1, 0.3],
+        }
+    )
+    fig = plots.genre_mix(mix, top=2)
+    assert [t.name for t in fig.data] == ["catalogue", "this list", "movies you liked"]
+    liked = fig.data[-1]
+    assert list(liked.y) == ["Thriller", "Horror"] and list(liked.x) == [0.4, 1.0]
+    assert fig.layout.barmode == "group" and fig.layout.xaxis.tickformat == ".0%"

@@ -139,6 +139,7 @@ def recommend(
     min_ratings: int,
     novelty: float,
     taste: float,
+    calibration: float,
 ):
     return _ex.recommend(
         list(ratings),
@@ -147,6 +148,7 @@ def recommend(
         min_ratings=min_ratings,
         novelty=novelty,
         taste=taste,
+        calibration=calibration,
     )
 
 

@@ -67,3 +67,17 @@ def test_genre_min_ratings_and_novelty_filters(open_page):
     novel = float(at.metric[0].value)
     no_errors(at)
     assert novel < popular  # novelty pushes less-rated movies up
+
+
+def test_a_horror_fan_gets_horror_and_sees_the_genre_mix(open_page, ml100k):
+    at = open_page("recommend")
+    for title in ("Shining, The (1980)", "Carrie (1976)", "Omen, The (1976)", "Scream (1996)"):
+        _rate(at, _index(ml100k, title), 5)
+    no_errors(at)
+    horror = at.dataframe[0].value["genres"].str.contains("Horror").sum()
+    assert horror >= 6
+    assert len(at.get("plotly_chart")) == 1  # the genre mix: yours vs this list vs catalogue
+    assert any("share of movies listing each genre" in c.value for c in at.caption)
+    at.slider(key="rec_calibration").set_value(0.0).run()
+    no_errors(at)
+    assert at.dataframe[0].value["genres"].str.contains("Horror").sum() < horror
