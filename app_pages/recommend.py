@@ -113,9 +113,9 @@ with left:
         0.05,
         key="rec_calibration",
         help="How hard the list follows the genres of the movies you rated above the middle "
-        "of the scale (it grows with the number of such movies). 0 ranks by predicted rating "
-        "alone: a rating model predicts the well-loved classics highly for everyone, so a "
-        "horror fan would get almost no horror.",
+        "of the scale; it grows with the number of such movies (one rating only nudges). 0 "
+        "turns it off: a rating model predicts the well-loved classics highly for everyone, so "
+        "a horror fan would then get almost no horror.",
     )
     k = st.slider("How many", 5, 50, 10, key="rec_k")
 
@@ -169,9 +169,10 @@ with right:
         st.plotly_chart(plots.genre_mix(rec.genre_mix), key="rec_genre_mix")
         if rec.genre_mix["yours"].gt(0).any():
             st.caption(
-                "Bars: the share of movies listing each genre. The list follows *your* mix "
-                "(not the catalogue's) as far as *Follow my genres* asks; many movies list "
-                "several genres."
+                "Bars: the share of movies listing each genre (many list several). The list "
+                "follows *your* mix, not the catalogue's, with strength "
+                f"{rec.calibration_used:.2f}: *Follow my genres* ({rec.calibration:.2f}) "
+                "scaled by how many movies you liked; it grows as you rate more."
             )
         else:
             st.caption(

@@ -63,6 +63,18 @@ def bench(ex, repeats: int, query: str, ratings: dict, targets: dict) -> None:
         targets.get("recommend"),
     )
     timed(
+        "  same, k=50",
+        lambda: recommend_for(ex, ratings, k=50),
+        repeats,
+        targets.get("recommend"),
+    )
+    timed(
+        "  same, k=10, genre calibration off",
+        lambda: recommend_for(ex, ratings, k=10, calibration=0),
+        repeats,
+        targets.get("recommend"),
+    )
+    timed(
         "  same with genre filter and novelty 0.5",
         lambda: recommend_for(ex, ratings, k=10, genres="Comedy", novelty=0.5),
         repeats,

@@ -1,7 +1,7 @@
 """How good a new user's recommendations are, for each ranking setting (taste, calibration).
 
     python benchmarks/recommend_quality.py [--folds 5] [--given 5 10 20] [--k 10]
-        [--taste 0 0.25 0.5] [--calibration 0 0.3 0.5 0.7] [--prior 4] [--home DIR]
+        [--taste 0 0.25 0.5] [--calibration 0 0.3 0.5 0.7] [--prior 8] [--home DIR]
 
 Cross-validated over users, as the app meets them: a new user is not in the training data.
 MovieLens 100k's users are split into `--folds` folds; for each fold the default model is trained

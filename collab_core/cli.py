@@ -315,24 +315,28 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         genres=args.genre,
         min_ratings=args.min_ratings,
         novelty=args.novelty,
-        **{k: getattr(args, k) for k in ("taste", "calibration") if getattr(args, k) is not None},
+        **_given(args, "taste", "calibration"),  # else recommend_for's defaults
     )
     lines = [f"{rec.user.method}; top {len(rec.table)}:"]
     lines += [
         f"  {r['rank']:>3}  {r['score']:.2f}  {r['title']}\n         {r['because']}"
         for r in _records(rec.table)
     ]
-    mix = rec.genre_mix.head(5)
-    if len(mix):
+    mix = rec.genre_mix[rec.genre_mix["yours"] > 0].head(5)
+    if len(mix):  # only when there is a genre mix to follow
+        pairs = [f"{g} {y:.0%} / {q:.0%}" for g, y, q in mix[["genre", "yours", "list"]].values]
         lines.append(
-            "genres (yours / this list): "
-            + ", ".join(
-                f"{g} {y:.0%} / {q:.0%}" for g, y, q in mix[["genre", "yours", "list"]].values
-            )
+            f"genres (movies you liked / this list; calibration {rec.calibration_used:.2f} "
+            "applied): " + ", ".join(pairs)
         )
     lines.append(f"popularity: {rec.report.summary}")
     _emit(rec.to_dict(), args.json, "\n".join(lines))
     return 0
+
+
+def _given(args: argparse.Namespace, *names: str) -> dict:
+    """The options among `names` given on the command line (their default is None)."""
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
 
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
@@ -410,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--calibration",
         type=float,
         help="0 (off) to 1: how hard the list follows the genres of the movies you rated "
-        "above the middle of the scale (default 0.3)",
+        "above the middle of the scale (default 0.4)",
     )
     p.set_defaults(func=cmd_recommend)
     return parser

@@ -67,7 +67,10 @@ def test_recommend_a_horror_fan_with_and_without_calibration(capsys):
     assert horror[0] >= 6 > horror[1], horror
     assert on["genre_mix"][0] == {**on["genre_mix"][0], "genre": "Horror", "yours": 1.0}
     assert main(["recommend", *rate]) == 0
-    assert "genres (yours / this list): Horror 100% / " in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "genres (movies you liked / this list; calibration 0.13 applied): Horror 100% / " in text
+    assert main(["recommend", "--k", "3"]) == 0  # no ratings: no genre mix to follow
+    assert "genres (" not in capsys.readouterr().out
 
 
 def test_cli_help_states_the_real_calibration_default(capsys):

@@ -18,12 +18,12 @@ from collab_core.recommend import (
     calibration_strength,
     fold_in,
     genre_matrix,
+    genre_profile,
     parse_ratings,
     popularity_report,
     rank_items,
     recommend,
     score_items,
-    taste_profile,
 )
 
 HORROR_FAN = [  # the genre's classics and its slashers
@@ -96,11 +96,14 @@ def test_a_horror_fan_gets_mostly_horror(ex):
     """By predicted rating alone (calibration 0) a horror fan gets the classics everyone likes and
     no horror: the RMSE model does not know that choosing eight horror films says something.
     With the default calibration the list follows the genres of what they liked."""
-    for fan, stars in [(HORROR_FAN, 5), (HORROR_FAN_MAINSTREAM, 4)]:
+    # Measured over six training seeds: 9-10 of 10 and 18-19 of 20 for the eight films at 5
+    # stars; 6-7 of 10 and 13-14 of 20 for the six mainstream ones (most list other genres too)
+    # at 4 stars, which weigh less (six liked movies, not eight).
+    for fan, stars, top10, top20 in [(HORROR_FAN, 5, 8, 16), (HORROR_FAN_MAINSTREAM, 4, 5, 11)]:
         ratings = {t: stars for t in fan}
         rec = ex.recommend(ratings, k=20)
-        assert _genre_count(ex, rec, "Horror", 10) >= 6, rec.table[["title", "genres"]]
-        assert _genre_count(ex, rec, "Horror") >= 11, rec.table[["title", "genres"]]
+        assert _genre_count(ex, rec, "Horror", 10) >= top10, rec.table[["title", "genres"]]
+        assert _genre_count(ex, rec, "Horror") >= top20, rec.table[["title", "genres"]]
         mix = rec.genre_mix.set_index("genre")
         assert mix.index[0] == "Horror" and mix.loc["Horror", "yours"] == 1.0
         assert mix.loc["Horror", "list"] == _genre_count(ex, rec, "Horror") / 20
@@ -155,11 +158,47 @@ def test_calibrated_greedy_is_exact(ex):
     assert ranked.top.tolist() == chosen
 
 
+def test_calibration_strength_grows_with_the_liked_movies_and_is_reported(ex):
+    one = ex.recommend({"Scream (1996)": 5}, k=5)
+    eight = ex.recommend({t: 5 for t in HORROR_FAN}, k=5)
+    assert one.calibration == eight.calibration == CALIBRATION
+    assert one.calibration_used == pytest.approx(CALIBRATION / (1 + PROFILE_PRIOR))
+    assert eight.calibration_used == pytest.approx(CALIBRATION * 8 / (8 + PROFILE_PRIOR))
+    assert ex.recommend([], k=5).calibration_used == 0.0
+    assert ex.recommend({"Scream (1996)": 2}, k=5).to_dict()["calibration_used"] == 0.0
+
+
+def test_fractional_ratings_keep_a_genre_every_liked_movie_has(ex):
+    """Shares like 0.9999999999999999 (from ratings such as 4.2) once shut the genre out."""
+    ratings = {
+        "April Fool's Day (1986)": 3.6,
+        "Deep Rising (1998)": 4.5,
+        "Scream (1996)": 3.9,
+        "Cemetery Man (Dellamorte Dellamore) (1994)": 5.0,
+        "Spirits of the Dead (Tre passi nel delirio) (1968)": 3.9,
+        "Thinner (1996)": 4.7,
+        "Wes Craven's New Nightmare (1994)": 3.1,
+    }  # all horror; their weights summed in another order give 0.9999999999999998
+    idx, r = parse_ratings(ex, ratings)
+    assert genre_profile(ex, idx, r).share[genre_matrix(ex)[0].index("Horror")] == 1.0
+    rec = ex.recommend(ratings, k=10, calibration=1.0)
+    assert _genre_count(ex, rec, "Horror") >= 8, rec.table[["title", "genres"]]
+    assert np.isfinite(rec.table["rank_score"]).all()
+
+
+def test_calibration_within_a_genre_filter(ex):
+    """Filtered to comedies, a horror fan gets the comedies that are horror too, first."""
+    rec = ex.recommend({t: 5 for t in HORROR_FAN}, k=10, genres="Comedy")
+    assert rec.table["genres"].str.contains("Comedy").all()
+    assert rec.table["genres"].str.contains("Horror").sum() >= 5
+    assert rec.genre_mix.set_index("genre").loc["Comedy", "catalogue"] == 1.0
+
+
 def test_no_profile_no_calibration(ex):
     """Only low ratings, or no genres in the data: nothing to calibrate to, plain ranking."""
     low = {"Scream (1996)": 2, "Carrie (1976)": 3}
     idx, r = parse_ratings(ex, low)
-    assert taste_profile(ex, idx, r) is None
+    assert genre_profile(ex, idx, r) is None
     assert (
         ex.recommend(low, k=10).table["item_index"].tolist()
         == ex.recommend(low, k=10, calibration=0).table["item_index"].tolist()
@@ -171,7 +210,7 @@ def test_calibration_off_without_genres(tiny_dataset_no_genres):
     ex = Explorer(ds, model)
     rec = ex.recommend({int(ds.item_ids[0]): 5, int(ds.item_ids[1]): 5}, k=5, min_ratings=0)
     assert len(rec.table) == 5 and rec.genre_mix.empty
-    assert taste_profile(ex, np.array([0, 1]), np.array([5.0, 5.0])) is None
+    assert genre_profile(ex, np.array([0, 1]), np.array([5.0, 5.0])) is None
 
 
 def test_rated_movies_never_come_back(ex):
