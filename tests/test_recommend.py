@@ -430,3 +430,27 @@ def test_neural_model_analysis_runs_sensibly(ml100k, small_nn_model):
     m = ex.embedding_map(n_items=200)
     assert len(m.coords) == 200 and m.explained_variance[0] > 0
     assert ex.global_logit() == pytest.approx(float(small_nn_model.global_logit), abs=1e-5)
+
+
+def test_calibration_on_a_half_star_scale():
+    """ML-25M's 0.5-5 scale: the middle is 2.75, so 3 is a (small) like and 2.5 is not."""
+    from collab_core import synthetic
+    from collab_core.models import TrainConfig
+    from collab_core.training import fit
+
+    ds = synthetic.generate(synthetic.SyntheticConfig(n_ratings=20_000, scale="half_stars"))
+    assert ds.rating_scale == (0.5, 5.0)
+    ex = Explorer(ds, fit(ds, TrainConfig(n_factors=8, epochs=2)).model)
+    genres = ds.items["genres"].to_numpy()
+    members = np.flatnonzero(["Horror" in g for g in genres] & ex.item_seen_)
+    liked = members[np.argsort(-ex.n_ratings_[members])][:6]
+    assert genre_profile(ex, liked, np.full(6, 2.5)) is None
+    profile = genre_profile(ex, liked, np.r_[4.5, 4.5, 4.5, 3.0, 3.0, 3.0])
+    assert profile.liked == 6 and profile.share[genre_matrix(ex)[0].index("Horror")] == 1.0
+    # Over three training seeds: 9 horror films in 10 by default, 0-1 without calibration.
+    rec = ex.recommend({int(ds.item_ids[i]): 4.5 for i in liked}, k=10, min_ratings=0)
+    horror = rec.table["genres"].str.contains("Horror").sum()
+    plain = ex.recommend(
+        {int(ds.item_ids[i]): 4.5 for i in liked}, k=10, min_ratings=0, calibration=0
+    )
+    assert horror >= 6 > plain.table["genres"].str.contains("Horror").sum(), rec.table
