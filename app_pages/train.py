@@ -7,9 +7,10 @@ import streamlit as st
 
 from collab_core import plots
 from collab_core.devices import CHOICES as DEVICE_CHOICES
+from collab_core.experiments import SWEEPS, comparison_configs, sweep_configs
 from collab_core.models import MODEL_DEFAULTS, OPTIMIZERS, SCHEDULES, TrainConfig
 from ui import cached, context, state, widgets
-from ui.training import COMPARISON, SWEEPS, remember, train_with_progress
+from ui.training import remember, train_with_progress
 
 ds = context.dataset()
 st.title("Train a model")
@@ -174,15 +175,18 @@ st.markdown(
     "validation RMSE against it. Too little weight decay overfits; too much underfits."
 )
 param = st.radio("Vary", list(SWEEPS), horizontal=True, key="train_sweep_param")
-values = st.multiselect("Values", SWEEPS[param], default=SWEEPS[param], key=f"train_sweep_{param}")
+values = st.multiselect(
+    "Values", list(SWEEPS[param]), default=list(SWEEPS[param]), key=f"train_sweep_{param}"
+)
 if (
     st.button("Run the sweep", key="train_sweep_go", icon=":material/stacked_line_chart:")
     and values
 ):
     results = []
-    for v in sorted(values):
-        with context.user_errors():
-            cfg = TrainConfig.from_dict({**config.key(), param: v, "device": device})
+    with context.user_errors():
+        configs = sweep_configs(config, param, values)
+    for cfg in configs:
+        v = getattr(cfg, param)
         stored = train_with_progress(ds, cfg, label=f"{param}={v:g}", chart=False, activate=False)
         results.append(
             {param: v, "valid_rmse": stored.metrics["valid_rmse"], "model_id": stored.model_id}
@@ -207,9 +211,9 @@ if st.button(
     icon=":material/compare_arrows:",
 ):
     ids = []
-    for label, overrides in COMPARISON.items():
-        with context.user_errors():
-            cfg = TrainConfig.from_dict({**TrainConfig().key(), **overrides, "device": device})
+    with context.user_errors():
+        configs = comparison_configs(device)
+    for label, cfg in configs.items():
         ids.append(train_with_progress(ds, cfg, label=label, chart=False, activate=False).model_id)
     st.session_state["train_compare_pick"] = ids  # the widget is drawn below: show these
 rows = context.models(ds)

@@ -91,16 +91,3 @@ def remember(stored) -> None:
         "model_id": stored.model_id,
         "cached": bool(stored.cached),
     }
-
-
-# The Train page's sweep values, and the lesson's comparison of training ideas (5 epochs each).
-SWEEPS: dict[str, list[float]] = {
-    "wd": [0.0, 0.01, 0.03, 0.1, 0.3],
-    "n_factors": [4, 16, 32, 64, 128],
-}
-COMPARISON: dict[str, dict] = {
-    "SGD": {"optimizer": "sgd", "momentum": 0.0, "lr": 0.5, "epochs": 5},
-    "SGD + momentum": {"optimizer": "sgd", "momentum": 0.9, "lr": 0.2, "epochs": 5},
-    "Adam": {"optimizer": "adam", "epochs": 5},
-    "Adam, no weight decay": {"optimizer": "adam", "wd": 0.0, "epochs": 5},
-}

@@ -1,0 +1,48 @@
+"""The Train page's experiments as plain configs: a one-setting sweep and the lesson's comparison.
+
+Both are lists of `TrainConfig`s built from a starting config, so a script, a test or a notebook
+can train exactly what the page trains (each through the model store, like any other model).
+"""
+
+from __future__ import annotations
+
+from .errors import ConfigError
+from .models import TrainConfig
+
+# The sweep's settings and their default values: too little weight decay overfits, too much
+# underfits; too few factors cannot express tastes, many need more decay.
+SWEEPS: dict[str, tuple[float, ...]] = {
+    "wd": (0.0, 0.01, 0.03, 0.1, 0.3),
+    "n_factors": (4, 16, 32, 64, 128),
+}
+
+# The lesson's comparison of training ideas, 5 epochs each, from the default config: plain SGD,
+# SGD with momentum (each with a learning rate that suits it), Adam, and Adam without weight decay.
+COMPARISON: dict[str, dict] = {
+    "SGD": {"optimizer": "sgd", "momentum": 0.0, "lr": 0.5, "epochs": 5},
+    "SGD + momentum": {"optimizer": "sgd", "momentum": 0.9, "lr": 0.2, "epochs": 5},
+    "Adam": {"optimizer": "adam", "epochs": 5},
+    "Adam, no weight decay": {"optimizer": "adam", "wd": 0.0, "epochs": 5},
+}
+
+
+def sweep_configs(base: TrainConfig, param: str, values=None) -> list[TrainConfig]:
+    """`base` once per value of `param` (default: `SWEEPS[param]`), in increasing order."""
+    if param not in SWEEPS:
+        raise ConfigError(f"Cannot sweep {param!r}; choose one of {', '.join(SWEEPS)}.")
+    values = SWEEPS[param] if values is None else values
+    if not len(values):
+        raise ConfigError(f"Choose at least one value of {param} to sweep.")
+    cast = int if param == "n_factors" else float
+    return [_replace(base, **{param: cast(v)}) for v in sorted(set(values))]
+
+
+def comparison_configs(device: str = "auto") -> dict[str, TrainConfig]:
+    """The lesson's comparison (`COMPARISON`), each from the default config, by label."""
+    base = TrainConfig(device=device)
+    return {label: _replace(base, **overrides) for label, overrides in COMPARISON.items()}
+
+
+def _replace(config: TrainConfig, **changes) -> TrainConfig:
+    """A copy with `changes`, checked like any config (`TrainConfig.from_dict`)."""
+    return TrainConfig.from_dict({**config.key(), "device": config.device, **changes})
