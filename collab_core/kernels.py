@@ -305,3 +305,33 @@ class DotKernel:
         else:
             sq, ab = _score(*args, self.lo, self.hi)
         return sq / n, ab / n
+
+
+_CHECKED: dict[int, str | None] = {}
+
+
+def failure(threads: int = 1) -> str | None:
+    """Why the kernels cannot run here (None: they can), found once by a tiny compiled run.
+
+    numba can import and still fail to compile on an unusual platform (or after a numba/numpy
+    upgrade); `training` then uses its PyTorch path instead of failing mid-training.
+    """
+    if threads not in _CHECKED:
+        if not AVAILABLE:
+            _CHECKED[threads] = "numba is not installed"
+        else:
+            try:
+                kernel = DotKernel(
+                    np.zeros((3, 3), np.float32), np.zeros(1), 1, (0.0, 5.5), 0.1, True, 2, threads
+                )
+                u, i = np.zeros(2, np.int32), np.array([0, 1], np.int32)  # as training gives
+                r, perm = np.array([4.0, 2.0], np.float32), np.arange(2, dtype=np.int64)
+                kernel.step(u, i, r, perm, 0, 2, 0.01, 0.9)
+                ok = np.ones(1, bool), np.ones(2, bool)
+                mse, _ = kernel.score(u, i, r, *ok)
+                if not math.isfinite(mse):
+                    raise FloatingPointError(f"a test batch scored {mse}")
+                _CHECKED[threads] = None
+            except Exception as exc:  # noqa: BLE001 - any failure means: do not use them
+                _CHECKED[threads] = f"{type(exc).__name__}: {exc}"
+    return _CHECKED[threads]

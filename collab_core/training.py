@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -410,11 +411,18 @@ def _use_kernels(model, device: torch.device, engine: str) -> bool:
         raise ConfigError(f"engine must be one of {ENGINES}, not {engine!r}.")
     if engine == "torch" or not isinstance(model, DotProductBias) or device.type != "cpu":
         return False
-    if not kernels.AVAILABLE:
-        if engine == "numba":
-            raise ConfigError("engine='numba' needs numba (pip install numba).")
-        return False
-    return True
+    why = kernels.failure(KERNEL_THREADS)
+    if why is None:
+        return True
+    if engine == "numba":
+        raise ConfigError(f"engine='numba' cannot run here ({why}); use engine='torch'.")
+    warnings.warn(
+        f"The compiled dot-model engine cannot run here ({why}); training with PyTorch "
+        "instead (slower). Set COLLAB_EXPLORER_ENGINE=torch to skip this check.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return False
 
 
 def _stepper(model, config: TrainConfig, device, total_steps: int = 0):

@@ -142,14 +142,33 @@ def test_full_batch_scratch_is_capped_by_the_table(ml100k, monkeypatch):
 def test_engine_choice(ml100k, monkeypatch):
     with pytest.raises(ConfigError, match="engine must be one of"):
         _fit(ml100k, "fortran", monkeypatch, epochs=1, n_factors=4)
+    assert kernels.failure() is None  # they compile and run here
+    monkeypatch.setattr(kernels, "_CHECKED", {})
     monkeypatch.setattr(kernels, "AVAILABLE", False)
-    with pytest.raises(ConfigError, match="needs numba"):
+    assert kernels.failure() == "numba is not installed"
+    with pytest.raises(ConfigError, match=r"engine='numba' cannot run here \(numba is not inst"):
         _fit(ml100k, "numba", monkeypatch, epochs=1, n_factors=4)
-    # "auto" without numba falls back to the torch engine (and still trains).
+    # "auto" without numba falls back to the torch engine (and still trains), saying so.
     calls = []
     real = training._FusedDot.step
     monkeypatch.setattr(
         training._FusedDot, "step", lambda self, *a: calls.append(1) or real(self, *a)
     )
-    res = _fit(ml100k, "auto", monkeypatch, epochs=1, n_factors=4)
+    with pytest.warns(RuntimeWarning, match="training with PyTorch instead"):
+        res = _fit(ml100k, "auto", monkeypatch, epochs=1, n_factors=4)
     assert calls and math.isfinite(res.metrics["valid_rmse"])
+
+
+def test_kernels_that_fail_to_compile_fall_back_to_torch(ml100k, monkeypatch):
+    """numba imports but cannot compile (an odd platform, a numba/numpy mismatch): train anyway."""
+
+    def broken(*args):
+        raise RuntimeError("Failed in nopython mode pipeline (step: native lowering)")
+
+    monkeypatch.setattr(kernels, "_CHECKED", {})
+    monkeypatch.setattr(kernels, "_step", broken)
+    assert kernels.failure().startswith("RuntimeError: Failed in nopython mode")
+    with pytest.warns(RuntimeWarning, match="cannot run here .*nopython"):
+        auto = _fit(ml100k, "auto", monkeypatch, **SMALL)
+    reference = _fit(ml100k, "torch", monkeypatch, **SMALL)
+    assert auto.metrics["valid_rmse"] == reference.metrics["valid_rmse"]
