@@ -23,8 +23,13 @@ st.markdown(
 )
 
 
-def _from_widget(idx: int, wkey: str) -> None:
-    """on_change callback: store what the widget `wkey` now says about movie `idx`."""
+def _from_widget(idx: int, wkey: str, round_: int) -> None:
+    """on_change callback: store what the widget `wkey` now says about movie `idx`.
+
+    Ignored when the ratings were cleared since the widget was drawn (see state.RATING_ROUND).
+    """
+    if round_ != state.rating_round():
+        return
     value = st.session_state.get(wkey)
     if value is None:  # a star clicked twice is cleared: so is the rating
         rated.pop(idx, None)
@@ -34,7 +39,7 @@ def _from_widget(idx: int, wkey: str) -> None:
 
 def _rating_widget(label: str, idx: int, wkey: str, current: float | None, *, live: bool = True):
     """Stars on a 1-5 scale, else a slider over the data set's scale."""
-    cb = {"on_change": _from_widget, "args": (idx, wkey)} if live else {}
+    cb = {"on_change": _from_widget, "args": (idx, wkey, state.rating_round())} if live else {}
     if stars:
         return st.feedback(
             "stars", key=wkey, default=None if current is None else int(current) - 1, **cb
@@ -47,15 +52,18 @@ def _rating_widget(label: str, idx: int, wkey: str, current: float | None, *, li
 
 def _clear() -> None:
     rated.clear()
+    state.next_rating_round()  # stale star clicks are ignored, and the widgets start afresh
+    st.session_state[PICK] = None
 
 
+rnd = state.rating_round()  # in every rating widget's key (see _clear)
 left, right = st.columns([2, 3], gap="large")
 with left:
     st.subheader("Your ratings")
     pick = widgets.movie_picker(ds, "Search a movie to rate", key=PICK)
     if pick is not None and pick not in rated:
         st.caption(f"How much do you like **{ds.items['title'].iloc[pick]}**?")
-        value = _rating_widget("Your rating", pick, f"rec_new_{pick}", None, live=stars)
+        value = _rating_widget("Your rating", pick, f"rec_new_{rnd}_{pick}", None, live=stars)
         if not stars and st.button("Add rating", key="rec_add"):
             rated[pick] = float(value)
             st.rerun()
@@ -64,7 +72,7 @@ with left:
             c1, c2, c3 = st.columns([4, 3, 1], vertical_alignment="center")
             c1.markdown(ds.items["title"].iloc[idx])
             with c2:
-                _rating_widget("rating", idx, f"rec_edit_{idx}", rated[idx])
+                _rating_widget("rating", idx, f"rec_edit_{rnd}_{idx}", rated[idx])
             if c3.button("", key=f"rec_del_{idx}", icon=":material/close:", help="Remove"):
                 rated.pop(idx, None)
                 st.rerun()
@@ -74,7 +82,11 @@ with left:
 
     st.subheader("Filters")
     genres = st.multiselect(
-        "Genres", sorted(ex.genre_counts), key="rec_genres", placeholder="Any genre"
+        "Genres",
+        sorted(ex.genre_counts),
+        key="rec_genres",
+        placeholder="Any genre",
+        help="Only movies listing any of these genres.",
     )
     min_ratings = st.slider(
         "Minimum number of ratings",
@@ -106,16 +118,17 @@ with left:
         "your own taste shows through.",
     )
     calibration = st.slider(
-        "Follow my genres",
+        "Follow my genres (at most)",
         0.0,
         1.0,
         CALIBRATION,
         0.05,
         key="rec_calibration",
         help="How hard the list follows the genres of the movies you rated above the middle "
-        "of the scale; it grows with the number of such movies (one rating only nudges). 0 "
-        "turns it off: a rating model predicts the well-loved classics highly for everyone, so "
-        "a horror fan would then get almost no horror.",
+        "of the scale. The strength applied is this value x n / (n + 8) for n such movies, so "
+        "one rating only nudges and it grows as you rate more (the Genre mix caption shows "
+        "it). 0 turns it off: a rating model predicts the well-loved classics highly for "
+        "everyone, so a horror fan would then get almost no horror.",
     )
     k = st.slider("How many", 5, 50, 10, key="rec_k")
 
@@ -134,6 +147,11 @@ with right:
             calibration=float(calibration),
         )
     st.subheader("Recommended" if rated else "Popular with everyone (rate movies to personalise)")
+    st.caption(
+        "*predicted*: the rating the model expects from you (capped at the top of the scale). "
+        "The order also weighs the sliders on the left (genres, taste, novelty), so it need "
+        "not follow *predicted* exactly."
+    )
     st.dataframe(
         rec.table.drop(columns=["contributions"]),
         hide_index=True,
@@ -142,8 +160,8 @@ with right:
             "rank",
             "title",
             "score",
-            "because",
             "genres",
+            "because",
             "n_ratings",
             "popularity_pct",
             "year",
@@ -166,8 +184,8 @@ with right:
 
     if not rec.genre_mix.empty and rated:
         st.subheader("Genre mix")
-        st.plotly_chart(plots.genre_mix(rec.genre_mix), key="rec_genre_mix")
         if rec.genre_mix["yours"].gt(0).any():
+            st.plotly_chart(plots.genre_mix(rec.genre_mix), key="rec_genre_mix")
             st.caption(
                 "Bars: the share of movies listing each genre (many list several). The list "
                 "follows *your* mix, not the catalogue's, with strength "
@@ -195,9 +213,8 @@ with right:
         help=f"Share of recommendations among the {report.head_items:,} most-rated movies, "
         "which together get half of all ratings.",
     )
-    st.progress(min(max(report.mean_popularity_pct / 100, 0.0), 1.0))
     st.caption(
-        report.summary.capitalize() + ". Recommenders that only show popular movies make them "
-        "more popular still (a feedback loop); raise *novelty* to reach less-rated movies, "
-        "and *taste* to let lists differ more from person to person."
+        "Recommenders that only show popular movies make them more popular still (a feedback "
+        "loop); raise *novelty* to reach less-rated movies, and *taste* to let lists differ "
+        "more from person to person."
     )

@@ -79,7 +79,8 @@ class PopularityReport:
 
 @dataclass
 class Recommendations:
-    """Top-k movies for a new user: `table` (rank, title, score = predicted rating, because ...).
+    """Top-k movies for a new user: `table` (rank, title, score = predicted rating capped to the
+    data's scale, because ...).
 
     `genre_mix` compares, genre by genre, the share of the user's liking (`yours`), of this list
     (`list`) and of the catalogue the list was drawn from (`catalogue`); see `calibrated_top`.
@@ -349,6 +350,11 @@ def recommend_for(
       points: times the sigmoid's slope at the item's score. Neural model (approximate): how far the
       ratings moved the item from the average user's prediction, shared among the rated movies in
       proportion to (cosine of the two movies' factors) x (rating minus the data's mean rating).
+      Contributions under 0.005 are left out. A movie that calibration brought into the list
+      (it is not in the top k by the rank key alone) first says which of the genres you liked
+      it has: "fits the genres you liked (Horror, Thriller)".
+    - `score` is the predicted rating capped to the data's scale (sigmoid_range's upper end
+      lies past the top star, as in the lesson); ranking uses the uncapped value.
     - `report` is the list's `PopularityReport`.
     """
     _check_int("k", k, 1)
@@ -377,11 +383,13 @@ def recommend_for(
     top, key = ranked.top, ranked.key
     table = ex.item_table(top)
     table.insert(0, "rank", np.arange(1, len(top) + 1))
-    table["score"] = score[top]
+    lo, hi = ex.dataset.rating_scale
+    table["score"] = np.clip(score[top], lo, hi)  # sigmoid_range reaches past the top star
     table["rank_score"] = key[top]
     table["popularity_pct"] = ex.popularity_[top]
     contributions = _contributions(ex, user, idx, r, top, score[top], ridge)
-    table["because"] = [_because(c, len(idx)) for c in contributions]
+    fits = _genre_fits(ex, ranked, k)
+    table["because"] = [_because(c, len(idx), f) for c, f in zip(contributions, fits, strict=True)]
     table["contributions"] = contributions
     report = _report(_popularity_stats(ex), [top])
     return Recommendations(
@@ -668,20 +676,37 @@ def _contributions(ex: Explorer, user: FoldIn, idx, r, top, top_score, ridge) ->
             [
                 {"title": str(titles[j]), "rating": float(r[j]), "points": round(float(row[j]), 4)}
                 for j in order
-                if row[j] > 0
+                if row[j] >= 0.005  # what would print as +0.00 explains nothing
             ]
         )
     return out
 
 
-def _because(contrib: list[dict], n_rated: int) -> str:
+def _because(contrib: list[dict], n_rated: int, fits: list[str] | None = None) -> str:
     if not n_rated:
         return "liked by the average user (no ratings yet)"
+    genres = f"fits the genres you liked ({', '.join(fits)})" if fits else ""
     if not contrib:
-        return "none of your ratings points to it in particular"
-    return "because you rated " + ", ".join(
+        return genres or "none of your ratings points to it in particular"
+    rated = "because you rated " + ", ".join(
         f"{c['title']} {c['rating']:g} ({c['points']:+.2f})" for c in contrib
     )
+    return f"{genres}; {rated}" if genres else rated
+
+
+def _genre_fits(ex: Explorer, ranked: Ranking, k: int) -> list[list[str]]:
+    """For each listed item that calibration brought in (not in the plain top k by key), the
+    genres it shares with what the user liked, most liked first; [] for the others."""
+    if ranked.strength == 0 or ranked.profile is None:
+        return [[] for _ in ranked.top]
+    plain = set(top_k(ranked.key, ranked.allowed, k).tolist())
+    names, has = genre_matrix(ex)
+    share = ranked.profile.share
+    out = []
+    for item in ranked.top:
+        cols = [j for j in np.argsort(-share, kind="stable") if share[j] > 0 and has[item, j]]
+        out.append([] if item in plain else [names[j] for j in cols[:3]])
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -735,9 +760,10 @@ def _report(stats: _PopularityStats, lists: Sequence[Sequence[int]]) -> Populari
     summary = (
         f"mean popularity percentile {mean_pct:.0f} (a random movie: 50); "
         f"{head_share:.0%} from the {head_n:,} most-rated movies "
-        f"({head_n / n_cat:.0%} of the catalogue, half of all ratings); "
-        f"covers {coverage:.1%} of the catalogue"
+        f"({head_n / n_cat:.0%} of the catalogue, half of all ratings)"
     )
+    if len(lists) > 1:  # one list's coverage is only its length over the catalogue's
+        summary += f"; {len(lists)} lists cover {coverage:.1%} of the catalogue"
     return PopularityReport(
         n_lists=len(lists),
         n_recommended=len(flat),

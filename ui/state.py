@@ -10,6 +10,9 @@ MODEL_ID = "model_id"  # the active model's store id, or None before any model i
 
 # App state (ours).
 RATED = "rated"  # {item_id: stars} the Recommend page's user has given
+# Bumped by "Clear all ratings": rating widgets carry it in their keys and callbacks, so a star
+# click that reaches the server together with the Clear click cannot bring a rating back.
+RATING_ROUND = "rating_round"
 SIMILAR_ITEM = "similar_item"  # item_id the Similar page shows neighbours of
 LAST_TRAINED = "last_trained"  # model_id of the most recent Train-page run, to show its result
 # A widget's value cannot be set once it is drawn in a run, so pages ask for a change here and the
@@ -60,6 +63,14 @@ def rated() -> dict:
     """The Recommend page's ratings, kept per data set so switching data does not mix them."""
     by_dataset = st.session_state.setdefault(RATED, {})
     return by_dataset.setdefault(dataset_choice(), {})
+
+
+def rating_round() -> int:
+    return st.session_state.get(RATING_ROUND, 0)
+
+
+def next_rating_round() -> None:
+    st.session_state[RATING_ROUND] = rating_round() + 1
 
 
 def similar_item():
