@@ -16,7 +16,9 @@ recommender `--given` of their ratings, picked at random; the rest are hidden. P
 Then what a movie fan checks, on each fold's model, averaged: for each genre below, a new user who
 rates the genre's 8 most-rated films 5 stars; the share of that genre in their top k (a random
 eligible movie: the `base` column), and where a Star Wars fan (Star Wars 5) finds The Empire
-Strikes Back and Return of the Jedi. Defaults of `recommend_for` were picked from these figures.
+Strikes Back and Return of the Jedi. Last, `--random-fans` horror fans per fold, each rating 4 to 8
+random horror films (>= 50 ratings) 4 or 5 stars: horror's share of their top 10 and top 20 (mean,
+worst, and how many get a majority). Defaults of `recommend_for` were picked from these figures.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--taste", type=float, nargs="+", default=[0.0, 0.25, 0.5])
     ap.add_argument("--calibration", type=float, nargs="+", default=[0.0, 0.3, 0.5, 0.7])
     ap.add_argument("--prior", type=float, nargs="+", default=None, help="profile prior(s)")
+    ap.add_argument(
+        "--random-fans", type=int, default=20, help="random horror fans per fold (see below)"
+    )
     ap.add_argument("--home", help="$COLLAB_EXPLORER_HOME to use (default: the usual one)")
     args = ap.parse_args(argv)
     if args.home:
@@ -71,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     ndcg = {(g, s): [] for g in args.given for s in settings}
     fans = {s: {g: [] for g in FAN_GENRES} for s in settings}
     sequel_rank = {s: {t: [] for t in SEQUELS} for s in settings}
+    random_fans = {s: ([], []) for s in settings}  # horror share of each top 10, top 20
     discount = 1 / np.log2(np.arange(args.k) + 2)
     start = time.perf_counter()
     for fold in range(args.folds):
@@ -102,6 +108,17 @@ def main(argv: list[str] | None = None) -> int:
                 rr = np.full(len(idx), 5.0)
                 top = _rank(R, ex, idx, rr, R.score_items(ex, R.fold_in(ex, idx, rr)), args.k, s)
                 fans[s][g].append(np.mean([g in genres[t] for t in top]))
+            rng = np.random.default_rng(fold)  # the same fans for every setting
+            horror = np.flatnonzero(["Horror" in gs for gs in genres] & (ex.n_ratings_ >= 50))
+            for _ in range(args.random_fans):
+                n = rng.integers(4, 9)
+                idx = rng.choice(horror, n, replace=False)
+                rr = rng.choice([4.0, 5.0], n, p=[0.3, 0.7])
+                score = R.score_items(ex, R.fold_in(ex, idx, rr))
+                top = _rank(R, ex, idx, rr, score, 20, s)
+                is_horror = np.array(["Horror" in genres[t] for t in top])
+                random_fans[s][0].append(is_horror[:10].mean())
+                random_fans[s][1].append(is_horror.mean())
             sw = np.array([ex.resolve("Star Wars (1977)")])
             top = _rank(
                 R, ex, sw, np.array([5.0]), R.score_items(ex, R.fold_in(ex, sw, [5.0])), 50, s
@@ -139,6 +156,20 @@ def main(argv: list[str] | None = None) -> int:
         shares = " ".join(f"{np.mean(fans[s][g]):8.2f}" for g in FAN_GENRES)
         ranks = " ".join(f"{np.mean(sequel_rank[s][t]):6.1f}" for t in SEQUELS)
         print(f"{s[0]:>5g} {s[1]:>5g} {s[2]:>5g}  {shares}  {ranks}")
+    print(
+        f"\nRandom horror fans ({args.random_fans} per fold): 4-8 horror films with >= 50 "
+        "ratings, each rated 4 (30%) or 5; horror's share of the top 10 and top 20"
+    )
+    print(
+        f"{'taste':>5} {'calib':>5} {'prior':>5}  {'top 10: mean':>12} {'min':>5} "
+        f"{'majority':>8}  {'top 20: mean':>12} {'min':>5} {'majority':>8}"
+    )
+    for s in settings:
+        cols = []
+        for shares in random_fans[s]:
+            a = np.array(shares)
+            cols.append(f"{a.mean():12.2f} {a.min():5.2f} {np.mean(a > 0.5):8.0%}")
+        print(f"{s[0]:>5g} {s[1]:>5g} {s[2]:>5g}  {cols[0]}  {cols[1]}")
     return 0
 
 
