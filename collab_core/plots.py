@@ -56,6 +56,7 @@ def loss_curves(
     """Per-epoch curves of one or several runs; `runs` maps a label to its history (epoch dicts).
 
     Validation is drawn solid, training dashed in the same colour, so runs can be compared.
+    Epochs are numbered from 1, as the progress text counts them ("Epoch 10/10").
     """
     y_title = "loss (MSE)" if metric == "valid_loss" else metric.replace("_", " ")
     fig = _fig(
@@ -69,7 +70,7 @@ def loss_curves(
         if metric in h:
             fig.add_trace(
                 go.Scatter(
-                    x=h["epoch"],
+                    x=h["epoch"] + 1,
                     y=h[metric],
                     mode="lines+markers",
                     name=f"{label} (valid)" if show_train else label,
@@ -79,7 +80,7 @@ def loss_curves(
         if show_train and "train_loss" in h:
             fig.add_trace(
                 go.Scatter(
-                    x=h["epoch"],
+                    x=h["epoch"] + 1,
                     y=h["train_loss"],
                     mode="lines+markers",
                     name=f"{label} (train)",

@@ -49,6 +49,7 @@ def test_loss_curves_one_trace_per_run_and_split():
     names = [t.name for t in fig.data]
     assert names == ["adam (valid)", "adam (train)", "sgd (valid)", "sgd (train)"]
     assert list(fig.data[0].y) == pytest.approx([1.1, 1.05, 1.0])
+    assert list(fig.data[0].x) == [1, 2, 3]  # epochs counted from 1, like the progress text
     assert fig.data[1].line.dash == "dash" and fig.data[0].line.color == fig.data[1].line.color
     only_valid = plots.loss_curves({"adam": hist}, show_train=False)
     assert [t.name for t in only_valid.data] == ["adam"]
