@@ -441,8 +441,8 @@ def rank_items(
     if len(idx):  # what was rated, and other copies of the same titles, never come back
         allowed &= ~np.isin(ex.title_code_, ex.title_code_[idx])
     profile = genre_profile(ex, idx, r)
-    top = calibrated_top(ex, key, allowed, profile, k, calibration, prior=prior)
-    strength = 0.0 if profile is None else calibration_strength(calibration, profile, prior)
+    strength = calibration_strength(calibration, profile, prior)
+    top = calibrated_top(ex, key, allowed, profile, k, strength)
     return Ranking(top=top, key=key, allowed=allowed, profile=profile, strength=strength)
 
 
@@ -504,9 +504,12 @@ def genre_profile(explorer: Explorer, idx: np.ndarray, r: np.ndarray) -> GenrePr
     return GenreProfile(share=share, liked=int((weight > 0).sum()))
 
 
-def calibration_strength(calibration: float, profile: GenreProfile, prior: float) -> float:
-    """The strength actually used: `calibration` x n / (n + prior), n the liked movies."""
-    return calibration * profile.liked / (profile.liked + prior)
+def calibration_strength(
+    calibration: float, profile: GenreProfile | None, prior: float = PROFILE_PRIOR
+) -> float:
+    """The strength actually used: `calibration` x n / (n + prior), n the liked movies; 0 with no
+    profile."""
+    return 0.0 if profile is None else calibration * profile.liked / (profile.liked + prior)
 
 
 def calibrated_top(
@@ -515,9 +518,7 @@ def calibrated_top(
     allowed: np.ndarray,
     profile: GenreProfile | None,
     k: int,
-    calibration: float,
-    *,
-    prior: float = PROFILE_PRIOR,
+    strength: float,
 ) -> np.ndarray:
     """The top `k` of `allowed` items by `key`, with the genres of `profile` (calibrated).
 
@@ -526,7 +527,7 @@ def calibrated_top(
 
         (1 - s) * (mean of key(i) over L + c) / (rating range)  -  s * D(p, q(L + c))
 
-    with s = `calibration_strength`, p = `profile.share`, q(L)[g] = the share of L's movies that
+    with s = `strength` (from `calibration_strength`), p = `profile.share`, q(L)[g] = the share of L's movies that
     list genre g, counted with LIST_PRIOR virtual movies whose shares are p (so a short list is
     not judged on one or two movies), and D the sum over genres of the Bernoulli KL divergence
     p log(p/q) + (1-p) log((1-p)/(1-q)): a genre in every liked movie should be in (nearly)
@@ -541,8 +542,8 @@ def calibrated_top(
     scores one candidate per combination (a few hundred on ML-100k, a few thousand on ML-25M).
     Exact ties between combinations go to the one sorted first.
     """
-    s = 0.0 if profile is None else calibration_strength(calibration, profile, prior)
-    if s == 0:
+    s = strength
+    if profile is None or s == 0:
         return top_k(key, allowed, k)
     _, has = genre_matrix(explorer)
     signature = explorer.cached(
@@ -702,11 +703,11 @@ def _genre_fits(ex: Explorer, ranked: Ranking, k: int) -> list[list[str]]:
     plain = set(top_k(ranked.key, ranked.allowed, k).tolist())
     names, has = genre_matrix(ex)
     share = ranked.profile.share
-    out = []
-    for item in ranked.top:
-        cols = [j for j in np.argsort(-share, kind="stable") if share[j] > 0 and has[item, j]]
-        out.append([] if item in plain else [names[j] for j in cols[:3]])
-    return out
+    liked = [j for j in np.argsort(-share, kind="stable") if share[j] > 0]  # most liked first
+    return [
+        [] if item in plain else [names[j] for j in liked if has[item, j]][:3]
+        for item in ranked.top
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -825,5 +826,6 @@ def audit_popularity(
         allowed[i[mine]] = False  # leave out what they have rated
         profile = genre_profile(ex, i[mine], r[mine])
         key = _rank_key(ex, row, novelty, taste)
-        lists.append(calibrated_top(ex, key, allowed, profile, k, calibration))
+        strength = calibration_strength(calibration, profile)
+        lists.append(calibrated_top(ex, key, allowed, profile, k, strength))
     return _report(_popularity_stats(ex), lists)
