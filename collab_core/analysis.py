@@ -376,7 +376,6 @@ class Explorer:
         self._year = items["year"].array
         self._genres = np.array(["|".join(g) for g in items["genres"]], dtype=object)
         self._mean_rating = items["mean_rating"].to_numpy(np.float64)
-        self._genre_masks: dict[str, np.ndarray] = {}
         self._global_logit: float | None = None
         self.cache: dict[str, object] = {}  # what recommend.py derives once (mean user, ...)
 
@@ -454,14 +453,6 @@ class Explorer:
                 "bias": self.item_bias_[idx],
             }
         )
-
-    def genre_mask(self, genre: str) -> np.ndarray:
-        """Items listing `genre` (exact name), computed once per genre."""
-        if genre not in self._genre_masks:
-            self._genre_masks[genre] = np.array(
-                [genre in gs for gs in self.dataset.items["genres"]], dtype=bool
-            )
-        return self._genre_masks[genre]
 
     # -- bias rankings ------------------------------------------------------------------------
 

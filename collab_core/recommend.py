@@ -640,10 +640,9 @@ def genre_mask(explorer: Explorer, genres: str | Sequence[str] | None) -> np.nda
         raise ConfigError(
             f"Unknown genre {bad[0]!r}; this data set has {', '.join(sorted(known.values()))}."
         )
-    mask = np.zeros(explorer.dataset.n_items, bool)
-    for g in {known[str(g).casefold()] for g in wanted}:
-        mask |= explorer.genre_mask(g)
-    return mask
+    names, has = genre_matrix(explorer)
+    cols = sorted({names.index(known[str(g).casefold()]) for g in wanted})
+    return has[:, cols].any(axis=1)
 
 
 def _log_popularity(explorer: Explorer) -> np.ndarray:
