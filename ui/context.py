@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import streamlit as st
 
 from collab_core.data import Dataset
 from collab_core.errors import CollabError
 
 from . import cached, state
-
-
-@contextmanager
-def user_errors(stop: bool = True) -> Iterator[None]:
-    """Show a `CollabError` (which says what to fix) as `st.error` instead of a traceback."""
-    try:
-        yield
-    except CollabError as exc:
-        st.error(str(exc), icon=":material/error:")
-        if stop:
-            st.stop()
+from .errors import user_errors  # pages reach it here, with the rest of what they start from
+from .training import default_model_button
 
 
 def dataset() -> Dataset:
@@ -63,8 +51,6 @@ def require_model(ds: Dataset):
     stored = active_model(ds)
     if stored is not None:
         return stored
-    from .training import default_model_button
-
     st.info(
         "This page needs a trained model, and this data set has none yet. Train the default "
         "model (seconds on a GPU, under a minute on a CPU), or choose settings on the **Train** page.",

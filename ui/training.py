@@ -11,7 +11,7 @@ from collab_core.data import Dataset
 from collab_core.models import TrainConfig
 
 from . import cached, state
-from .context import user_errors
+from .errors import user_errors
 
 # Redrawing on every batch floods the browser; a few updates a second look live enough.
 _MIN_UPDATE_S = 0.15
