@@ -6,8 +6,13 @@ can train exactly what the page trains (each through the model store, like any o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pandas as pd
+
 from .errors import ConfigError
 from .models import TrainConfig
+from .store import StoredModel
 
 # The sweep's settings and their default values: too little weight decay overfits, too much
 # underfits; too few factors cannot express tastes, many need more decay.
@@ -46,3 +51,42 @@ def comparison_configs(device: str = "auto") -> dict[str, TrainConfig]:
 def _replace(config: TrainConfig, **changes) -> TrainConfig:
     """A copy with `changes`, checked like any config (`TrainConfig.from_dict`)."""
     return TrainConfig.from_dict({**config.key(), "device": config.device, **changes})
+
+
+# How an experiment trains one config: (config, label) -> the trained (or stored) model; the label
+# names the run for progress output. Scripts pass `lambda c, _: store.get_or_train(dataset, c)`;
+# the Train page passes one that draws a progress bar.
+Train = Callable[[TrainConfig, str], StoredModel]
+
+
+def run_sweep(train: Train, base: TrainConfig, param: str, values=None) -> pd.DataFrame:
+    """`sweep_configs(base, param, values)` trained with `train`: one row per value, in increasing
+    order, with the validation RMSE and the model id (columns `param`, valid_rmse, model_id)."""
+    rows = []
+    for config in sweep_configs(base, param, values):
+        value = getattr(config, param)
+        stored = train(config, f"{param}={value:g}")
+        rows.append(
+            {
+                param: value,
+                "valid_rmse": stored.metrics.get("valid_rmse"),
+                "model_id": stored.model_id,
+            }
+        )
+    return pd.DataFrame(rows, columns=[param, "valid_rmse", "model_id"])
+
+
+def run_comparison(train: Train, device: str = "auto") -> pd.DataFrame:
+    """`comparison_configs(device)` trained with `train`: one row per run, in `COMPARISON`'s order
+    (columns label, valid_rmse, model_id)."""
+    rows = []
+    for label, config in comparison_configs(device).items():
+        stored = train(config, label)
+        rows.append(
+            {
+                "label": label,
+                "valid_rmse": stored.metrics.get("valid_rmse"),
+                "model_id": stored.model_id,
+            }
+        )
+    return pd.DataFrame(rows, columns=["label", "valid_rmse", "model_id"])

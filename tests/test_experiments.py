@@ -1,4 +1,4 @@
-"""experiments: the Train page's sweep and the lesson's comparison, as configs."""
+"""experiments: the Train page's sweep and the lesson's comparison, as configs and as results."""
 
 from __future__ import annotations
 
@@ -6,9 +6,18 @@ import json
 
 import pytest
 
+from collab_core import synthetic
 from collab_core.errors import ConfigError
-from collab_core.experiments import COMPARISON, SWEEPS, comparison_configs, sweep_configs
+from collab_core.experiments import (
+    COMPARISON,
+    SWEEPS,
+    comparison_configs,
+    run_comparison,
+    run_sweep,
+    sweep_configs,
+)
 from collab_core.models import TrainConfig
+from collab_core.store import ModelStore
 
 
 def test_a_sweep_changes_one_setting_and_keeps_the_rest():
@@ -50,3 +59,57 @@ def test_the_lesson_comparison():
 def test_bad_sweeps_get_a_clear_error(param, values, message):
     with pytest.raises(ConfigError, match=message):
         sweep_configs(TrainConfig(), param, values)
+
+
+@pytest.fixture(scope="module")
+def small():
+    """133 users, 589 items, 20,000 ratings: a sweep or the comparison trains in about a second."""
+    return synthetic.generate(n_ratings=20_000, seed=0)
+
+
+class Trainer:
+    """Trains through a store, noting each (config, label) it is asked for."""
+
+    def __init__(self, dataset, store):
+        self.dataset, self.store, self.asked = dataset, store, []
+
+    def __call__(self, config, label):
+        self.asked.append((config, label))
+        return self.store.get_or_train(self.dataset, config)
+
+
+@pytest.fixture
+def trainer(small, tmp_path):
+    return Trainer(small, ModelStore(tmp_path / "models"))
+
+
+def test_a_sweep_gives_one_row_per_value_with_the_stored_models_rmse(small, trainer):
+    base = TrainConfig(epochs=3, device="cpu")
+    table = run_sweep(trainer, base, "wd", [1.0, 0.0, 0.1])
+    assert list(table.columns) == ["wd", "valid_rmse", "model_id"]
+    assert list(table["wd"]) == [0.0, 0.1, 1.0]
+    assert [label for _, label in trainer.asked] == ["wd=0", "wd=0.1", "wd=1"]
+    for (config, _), row in zip(trainer.asked, table.itertuples(), strict=True):
+        stored = trainer.store.load(row.model_id)
+        assert row.model_id == trainer.store.model_id(small, config)
+        assert row.valid_rmse == pytest.approx(stored.metrics["valid_rmse"])
+    rmse = table.set_index("wd")["valid_rmse"]
+    assert 0.85 < rmse[0.1] < 1.05
+    assert rmse[1.0] > rmse[0.1] + 0.02  # too much weight decay underfits
+    again = run_sweep(trainer, base, "wd", [0.0, 0.1, 1.0])  # from the store: the same figures
+    assert again.equals(table)
+
+
+def test_a_bad_sweep_trains_nothing(trainer):
+    with pytest.raises(ConfigError, match="Cannot sweep 'lr'"):
+        run_sweep(trainer, TrainConfig(), "lr", [0.1])
+    assert trainer.asked == []
+
+
+def test_the_comparison_gives_one_row_per_run_and_adam_wins(trainer):
+    table = run_comparison(trainer, "cpu")
+    assert list(table.columns) == ["label", "valid_rmse", "model_id"]
+    assert list(table["label"]) == list(COMPARISON) == [label for _, label in trainer.asked]
+    assert table["model_id"].is_unique
+    rmse = table.set_index("label")["valid_rmse"]
+    assert rmse["Adam"] < rmse["SGD"] - 0.05  # in 5 epochs Adam gets much further than plain SGD
