@@ -3,7 +3,7 @@
 import streamlit as st
 
 from collab_core import export, plots
-from ui import cached, context, widgets
+from ui import cached, context, state, widgets
 
 COLOURS = {
     "primary_genre": "Genre",
@@ -62,7 +62,10 @@ with context.user_errors():
 coords = emap.coords
 
 pick = widgets.movie_picker(
-    ds, "Find a movie on the map", key="map_search", help="Highlights the movie with a red star."
+    ds,
+    "Find a movie on the map",
+    key=state.MAP_SEARCH,
+    help="Highlights the movie with a red star.",
 )
 highlight = []
 if pick is not None:

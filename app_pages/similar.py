@@ -4,8 +4,6 @@ import streamlit as st
 
 from ui import cached, context, state, widgets
 
-PICK = "similar_pick"
-
 st.title("Similar movies")
 ds, stored, ex, key = context.model_page()
 
@@ -16,19 +14,11 @@ st.markdown(
     "distance also counts how strong the taste signal is."
 )
 
-
-def _explore(index: int) -> None:
-    """Button callback: runs before the next run draws the picker, so it may set its value."""
-    st.session_state[PICK] = index
-    state.set_similar_item(index)
-
-
-if PICK not in st.session_state:  # start from the last movie explored, else the most-rated one
-    start = state.similar_item()
-    st.session_state[PICK] = start if start is not None else int(ds.items["n_ratings"].idxmax())
+# Start from the last movie explored, else the most-rated one.
+state.start_similar_pick(int(ds.items["n_ratings"].idxmax()))
 c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
 with c1:
-    query = widgets.movie_picker(ds, "Movie", key=PICK)
+    query = widgets.movie_picker(ds, "Movie", key=state.SIMILAR_PICK)
 k = c2.slider("How many", 5, 50, 10, key="similar_k")
 metric = c3.radio("Metric", ["cosine", "euclidean"], key="similar_metric")
 min_ratings = c4.number_input(
@@ -82,7 +72,7 @@ if picked:
         f"Explore movies like {nxt['title']}",
         type="primary",
         key="similar_next",
-        on_click=_explore,
+        on_click=state.show_similar,
         args=(int(nxt["item_index"]),),
         icon=":material/east:",
     )

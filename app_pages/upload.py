@@ -52,16 +52,14 @@ def _mapping_widgets(expanded: bool) -> None:
             return
         st.caption("Say which column holds what, where detection picked wrong or found nothing.")
         for col, role in zip(st.columns(len(COLUMN_ALIASES)), COLUMN_ALIASES, strict=True):
-            col.selectbox(role, [DETECT, *columns], key=f"upload_map_{role}")
+            col.selectbox(role, [DETECT, *columns], key=state.column_map_key(role))
 
 
 # The mapping widgets are drawn below the result, so read their last values from session state.
+chosen = {role: st.session_state.get(state.column_map_key(role)) for role in COLUMN_ALIASES}
 mapping = {
-    role: st.session_state[f"upload_map_{role}"]
-    for role in COLUMN_ALIASES
-    if st.session_state.get(f"upload_map_{role}", DETECT) not in (DETECT, None)
+    role: col for role, col in chosen.items() if col not in (DETECT, None) and col in columns
 }
-mapping = {k: v for k, v in mapping.items() if v in columns}
 error = None
 try:
     summary, notes = _validate(

@@ -1,29 +1,54 @@
-"""Every `st.session_state` key the app uses, in one place, with typed accessors."""
+"""Every `st.session_state` key the app reads or writes, in one place, with typed accessors."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-# Widget keys (Streamlit owns their values; the sidebar renders them on every page).
-DATASET = "dataset_choice"  # "ml-100k" or "upload:<folder name>"
-MODEL_ID = "model_id"  # the active model's store id, or None before any model is trained
+# Widget keys the app also reads or writes (Streamlit owns their values). Movies are chosen by
+# item index: a row number of the data set's catalogue (`Dataset.items`).
+DATASET = "dataset_choice"  # sidebar: "ml-100k" or "upload:<folder name>"
+MODEL_ID = "model_id"  # sidebar: the active model's store id; absent while the data set has none
+RATING_PICK = "rec_pick"  # Recommend: item index of the movie about to be rated, or None
+SIMILAR_PICK = "similar_pick"  # Similar: item index of the movie whose neighbours are shown
+MAP_SEARCH = "map_search"  # Embedding map: item index of the movie marked with a star, or None
+COMPARE_PICK = "train_compare_pick"  # Train: [model_id] whose loss curves are overlaid
 
 # App state (ours).
-RATED = "rated"  # {item_id: stars} the Recommend page's user has given
+RATED = "rated"  # {data set choice: {item index: rating}}: the Recommend page's user's ratings
 # Bumped by "Clear all ratings": rating widgets carry it in their keys and callbacks, so a star
 # click that reaches the server together with the Clear click cannot bring a rating back.
 RATING_ROUND = "rating_round"
-SIMILAR_ITEM = "similar_item"  # item_id the Similar page shows neighbours of
-LAST_TRAINED = "last_trained"  # model_id of the most recent Train-page run, to show its result
+SIMILAR_ITEM = "similar_item"  # item index the Similar page last showed, to start from there
+LAST_TRAINED = "last_trained"  # {"model_id", "cached"} of the model a page last trained or found
+LR_FOUND = "train_lr_result"  # the last `training.LRFinderResult` of the Train page's finder
+LR_FOUND_FOR = "train_lr_for"  # (fingerprint, model kind) that finder run was for
+SWEEP = "train_sweep_result"  # (fingerprint, param, DataFrame) of the Train page's last sweep
 # A widget's value cannot be set once it is drawn in a run, so pages ask for a change here and the
 # sidebar applies it before drawing its widgets on the next run.
 _PENDING = "_pending"
 # Movie choices are row numbers of one data set's catalogue: forgotten when the data set changes,
 # so a number never silently names another data set's movie.
 _SHOWN_DATASET = "_shown_dataset"
-DATASET_SCOPED = (SIMILAR_ITEM, "similar_pick", "map_search", "rec_pick")
+DATASET_SCOPED = (SIMILAR_ITEM, SIMILAR_PICK, MAP_SEARCH, RATING_PICK)
 
 DEFAULT_DATASET = "ml-100k"
+
+
+def rating_key(kind: str, round_: int, index: int) -> str:
+    """The rating widget of movie `index` ("new": just picked, "edit": rated) in a rating round;
+    its callback reads the value under this key."""
+    return f"rec_{kind}_{round_}_{index}"
+
+
+def lr_key(model: str) -> str:
+    """The Train page's learning-rate field of one model kind (their tuned rates differ); the
+    finder's "Use the suggested rate" button writes it."""
+    return f"train_lr_{model}"
+
+
+def column_map_key(role: str) -> str:
+    """The Upload page's choice of column for `role` ("user", ...), read before it is drawn."""
+    return f"upload_map_{role}"
 
 
 def dataset_choice() -> str:
@@ -73,9 +98,81 @@ def next_rating_round() -> None:
     st.session_state[RATING_ROUND] = rating_round() + 1
 
 
-def similar_item():
+def similar_item() -> int | None:
     return st.session_state.get(SIMILAR_ITEM)
 
 
-def set_similar_item(item_id) -> None:
-    st.session_state[SIMILAR_ITEM] = item_id
+def set_similar_item(index: int) -> None:
+    st.session_state[SIMILAR_ITEM] = index
+
+
+def start_similar_pick(default: int) -> None:
+    """Before the Similar page draws its picker: the movie it last showed, else `default`.
+
+    Streamlit drops a widget's key when its page is left; SIMILAR_ITEM outlives it.
+    """
+    if SIMILAR_PICK not in st.session_state:
+        start = similar_item()
+        st.session_state[SIMILAR_PICK] = start if start is not None else default
+
+
+def show_similar(index: int) -> None:
+    """Button callback: show `index`'s neighbours (it runs before the next run draws the picker,
+    so it may set the picker's value)."""
+    st.session_state[SIMILAR_PICK] = index
+    set_similar_item(index)
+
+
+def last_trained() -> dict | None:
+    return st.session_state.get(LAST_TRAINED)
+
+
+def set_last_trained(stored) -> None:
+    """Note the model a page just trained (or found), for the Train page to show after a rerun."""
+    st.session_state[LAST_TRAINED] = {"model_id": stored.model_id, "cached": bool(stored.cached)}
+
+
+def forget_model(model_id: str) -> None:
+    """A deleted model: "Last trained" must not go on showing it."""
+    if (last_trained() or {}).get("model_id") == model_id:
+        del st.session_state[LAST_TRAINED]
+
+
+def set_lr_found(result, fingerprint: str, model: str) -> None:
+    st.session_state[LR_FOUND] = result
+    st.session_state[LR_FOUND_FOR] = (fingerprint, model)
+
+
+def lr_found(fingerprint: str, model: str):
+    """The last finder result if it was for this data set and model kind (another's says nothing
+    about this one's learning rate), else None."""
+    if st.session_state.get(LR_FOUND_FOR) != (fingerprint, model):
+        return None
+    return st.session_state.get(LR_FOUND)
+
+
+def set_lr(model: str, lr: float) -> None:
+    """Button callback: fill the learning-rate field of `model` (before the next run draws it)."""
+    st.session_state[lr_key(model)] = lr
+
+
+def set_compare_pick(model_ids: list[str]) -> None:
+    st.session_state[COMPARE_PICK] = model_ids
+
+
+def keep_compare_pick(model_ids: list[str]) -> None:
+    """Before the overlay picker is drawn: drop deleted models from it (at first: the newest 3)."""
+    picked = st.session_state.get(COMPARE_PICK, model_ids[:3])
+    st.session_state[COMPARE_PICK] = [i for i in picked if i in model_ids]
+
+
+def set_sweep(fingerprint: str, param: str, table) -> None:
+    st.session_state[SWEEP] = (fingerprint, param, table)
+
+
+def sweep(fingerprint: str):
+    """(param, table) of the last sweep if it ran on this data set, else None."""
+    found = st.session_state.get(SWEEP)
+    if found is None or found[0] != fingerprint:
+        return None
+    return found[1], found[2]
