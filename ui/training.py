@@ -81,13 +81,27 @@ def default_model_button(ds: Dataset, *, key: str) -> None:
     """One click to train (or load) the default model, then rerun so every page sees it."""
     if st.button("Train the default model", type="primary", key=key, icon=":material/play_arrow:"):
         stored = train_with_progress(ds, TrainConfig(), label="default model")
-        remember(stored)
+        state.set_last_trained(stored)
         st.rerun()
 
 
-def remember(stored) -> None:
-    """Note the model a page just trained (or found), for the Train page to show after a rerun."""
-    st.session_state[state.LAST_TRAINED] = {
-        "model_id": stored.model_id,
-        "cached": bool(stored.cached),
-    }
+def show_last_trained() -> None:
+    """The model a page last trained (or found in the store): its metrics and loss curves."""
+    last = state.last_trained()
+    if last is None:
+        return
+    with user_errors(stop=False):
+        stored = cached.stored_model(last["model_id"])
+        m = stored.metrics
+        st.subheader(f"Last trained: model `{stored.model_id}`")
+        if last["cached"]:
+            st.info(
+                "These settings were trained before, so the model came from the store at "
+                "once (the time below is how long it took then).",
+                icon=":material/inventory_2:",
+            )
+        c = st.columns(3)
+        c[0].metric("Validation RMSE", f"{m['valid_rmse']:.4f}")
+        c[1].metric("Validation MAE", f"{m['valid_mae']:.4f}")
+        c[2].metric("Training time", f"{m.get('train_seconds', 0):.1f} s")
+        st.plotly_chart(plots.loss_curves({"this model": stored.history}), key="train_last_curve")
