@@ -83,7 +83,7 @@ with left:
     st.subheader("Filters")
     genres = st.multiselect(
         "Genres",
-        sorted(ex.genre_counts),
+        ex.genres.names,
         key="rec_genres",
         placeholder="Any genre",
         help="Only movies listing any of these genres.",
