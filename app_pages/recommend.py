@@ -22,7 +22,7 @@ with left:
     st.subheader("Your ratings")
     rated = rating.rating_panel(ds)  # {item index: rating}, kept per data set
     st.subheader("Filters")
-    filters = recommend_filters.filters(sorted(ex.genre_counts))
+    filters = recommend_filters.filters(ex.genres.names)
 
 with right:
     ratings = tuple((widgets.item_ref(ds, i), r) for i, r in sorted(rated.items()))

@@ -92,8 +92,8 @@ def bench(ex, repeats: int, query: str, ratings: dict, targets: dict) -> None:
         repeats,
         targets.get("pca"),
     )
-    timed("title lookup, exact", lambda: ex.resolve(query), repeats, None)
-    timed("title search 'star', 10 results", lambda: ex.search("star", 10), repeats, None)
+    timed("title lookup, exact", lambda: ex.titles.resolve(query), repeats, None)
+    timed("title search 'star', 10 results", lambda: ex.titles.search("star", 10), repeats, None)
 
 
 def main() -> None:

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows = np.random.default_rng(user).permutation(rows)
                 idx, rr = i[rows[:given]], r[rows[:given]]
                 liked = set(i[rows[given:]][r[rows[given:]] >= 4])
-                score = R.score_items(ex, R.fold_in(ex, idx, rr))
+                score = ex.model.score(R.fold_in(ex, idx, rr))
                 for s in settings:
                     top = _rank(R, ex, idx, rr, score, args.k, s)
                     found = np.array([t in liked for t in top], dtype=float)
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                 members = np.flatnonzero([g in gs for gs in genres] & ex.item_seen_)
                 idx = members[np.argsort(-ex.n_ratings_[members], kind="stable")][:FAN_SIZE]
                 rr = np.full(len(idx), 5.0)
-                top = _rank(R, ex, idx, rr, R.score_items(ex, R.fold_in(ex, idx, rr)), args.k, s)
+                top = _rank(R, ex, idx, rr, ex.model.score(R.fold_in(ex, idx, rr)), args.k, s)
                 fans[s][g].append(np.mean([g in genres[t] for t in top]))
             rng = np.random.default_rng(fold)  # the same fans for every setting
             horror = np.flatnonzero(["Horror" in gs for gs in genres] & (ex.n_ratings_ >= 50))
@@ -114,15 +114,13 @@ def main(argv: list[str] | None = None) -> int:
                 n = rng.integers(4, 9)
                 idx = rng.choice(horror, n, replace=False)
                 rr = rng.choice([4.0, 5.0], n, p=[0.3, 0.7])
-                score = R.score_items(ex, R.fold_in(ex, idx, rr))
+                score = ex.model.score(R.fold_in(ex, idx, rr))
                 top = _rank(R, ex, idx, rr, score, 20, s)
                 is_horror = np.array(["Horror" in genres[t] for t in top])
                 random_fans[s][0].append(is_horror[:10].mean())
                 random_fans[s][1].append(is_horror.mean())
-            sw = np.array([ex.resolve("Star Wars (1977)")])
-            top = _rank(
-                R, ex, sw, np.array([5.0]), R.score_items(ex, R.fold_in(ex, sw, [5.0])), 50, s
-            )
+            sw = np.array([ex.titles.resolve("Star Wars (1977)")])
+            top = _rank(R, ex, sw, np.array([5.0]), ex.model.score(R.fold_in(ex, sw, [5.0])), 50, s)
             titles = list(ex.titles.titles[top])
             for t in SEQUELS:
                 sequel_rank[s][t].append(titles.index(t) + 1 if t in titles else 51)
@@ -141,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{given:>5} {s[0]:>5g} {s[1]:>5g} {s[2]:>5g}  {np.mean(found):6.4f} "
             f"{np.mean(ndcg[given, s]):6.4f} "
-            f"{np.mean(ex.popularity_[np.concatenate(lists[given, s])]):5.1f} "
+            f"{np.mean(ex.popularity.pct[np.concatenate(lists[given, s])]):5.1f} "
             f"{len(shown) / eligible.sum():5.2f}  {len(found)}"
         )
     base = {g: np.mean([g in gs for gs in genres[eligible]]) for g in FAN_GENRES}

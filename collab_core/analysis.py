@@ -1,24 +1,24 @@
-"""Questions asked of a trained model: bias rankings, the embedding map, nearest movies, title search.
+"""The lesson's questions of a trained model: bias rankings, the embedding map, nearest movies.
 
-`Explorer(dataset, model)` holds the arrays worth computing once per model (factors, normalised
-factors, biases, the title index); the plain functions build one and call it. Everything works for
-both the dot model and the neural one: it only uses the model contract (`user_factors()`,
-`item_factors()`, `user_bias()`, `item_bias()`, `predict()`, `y_range`).
+`Explorer(dataset, model)` holds what they reuse, computed once per model. It asks the model only
+through the interface every model implements (`collab_core.models.CollabModel`).
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 import torch
 
+from .calibration import Genres
 from .data import Dataset
-from .errors import ConfigError, UnknownItemError
+from .errors import ConfigError, UnknownItemError, check_whole
+from .models import CollabModel, NewUser
+from .popularity import Popularity
+from .titles import TitleIndex
 
 METRICS = ("cosine", "euclidean")
 MAP_METHODS = ("pca", "tsne")
@@ -49,241 +49,6 @@ GENRE_PRIORITY = (
     "Comedy",
     "Drama",
 )
-# Articles that MovieLens moves to the end of a title: "Godfather, The", "Postino, Il".
-_ARTICLES = (
-    "the",
-    "a",
-    "an",
-    "les",
-    "la",
-    "le",
-    "l'",
-    "il",
-    "el",
-    "das",
-    "der",
-    "die",
-    "los",
-    "las",
-    "lo",
-    "den",
-    "det",
-    "een",
-    "het",
-    "de",
-)
-_YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
-_BARE_YEAR = re.compile(r"^(.*\S)\s+((?:18|19|20)\d\d)$")
-_TRAILING_ARTICLE = re.compile(
-    r"^(.*),\s*(" + "|".join(re.escape(a) for a in _ARTICLES) + r")$", re.IGNORECASE
-)
-_LEADING_ARTICLE = re.compile(
-    r"^(?:" + "|".join(re.escape(a) for a in _ARTICLES if a != "l'") + r")\s+"
-)
-# A single title wins among equally good matches when it has this many times the runner-up's ratings.
-DOMINANCE = 3.0
-
-
-# ---------------------------------------------------------------------------------------------
-# Forgiving title search
-
-
-def _fold(text: str) -> str:
-    """Lower case, accents stripped, punctuation to spaces: 'Cité, La' -> 'cite la'."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w']+|_", " ", text).replace("'", "").split())
-
-
-def _front_article(part: str) -> str:
-    m = _TRAILING_ARTICLE.match(part.strip())
-    return f"{m.group(2)} {m.group(1)}" if m else part.strip()
-
-
-def title_key(title: str) -> tuple[str, str, int | None]:
-    """(bare key, searchable text, year) of a title or a query.
-
-    The bare key is the main title with its article moved to the front and then dropped, folded:
-    'Godfather, The (1972)', 'The Godfather' and 'godfather' all give 'godfather'. The searchable
-    text adds the alternative title in parentheses: 'Seven (Se7en) (1995)' -> 'seven se7en'.
-    """
-    year = None
-    m = _YEAR.search(title)
-    if m:
-        year, title = int(m.group(1)), title[: m.start()]
-    main, _, aka = title.partition(" (")
-    aka = aka.rstrip(") ")
-    bare = _LEADING_ARTICLE.sub("", _fold(_front_article(main)))
-    text = bare + (" " + _LEADING_ARTICLE.sub("", _fold(_front_article(aka))) if aka else "")
-    return bare, text, year
-
-
-class TitleIndex:
-    """Title lookups for one data set: exact, forgiving (case, year, article, part) and fuzzy."""
-
-    def __init__(self, items: pd.DataFrame) -> None:
-        titles = items["title"].astype(str).to_numpy()
-        keys = [title_key(t) for t in titles]
-        self.titles = titles
-        self.n_ratings = items["n_ratings"].to_numpy(np.int64)
-        self.bare = pd.Series([k[0] for k in keys], dtype=object)
-        # Padded with spaces so that ' word ' finds whole words with a plain substring test.
-        self.text = pd.Series([f" {k[1]} " for k in keys], dtype=object)
-        self.year = np.array([k[2] if k[2] is not None else -1 for k in keys], dtype=np.int64)
-        self._exact: dict[str, list[int]] = {}
-        self._by_bare: dict[str, list[int]] = {}
-        for i, t in enumerate(titles):
-            self._exact.setdefault(" ".join(t.casefold().split()), []).append(i)
-            self._by_bare.setdefault(keys[i][0], []).append(i)
-
-    def _most_rated(self, idx) -> list[int]:
-        idx = list(idx)
-        return sorted(idx, key=lambda i: (-self.n_ratings[i], i))
-
-    def search(self, query: str, limit: int = 10) -> pd.DataFrame:
-        """Titles matching `query`, best first: exact, same title, starts with, contains, fuzzy.
-
-        Within a tier, the most-rated first. An empty query lists the most-rated titles.
-        """
-        rows: list[tuple[int, str]] = []
-        seen: set[int] = set()
-
-        def add(idx, match: str) -> None:
-            for i in self._most_rated(idx):
-                if i not in seen:
-                    seen.add(i)
-                    rows.append((i, match))
-
-        query = str(query).strip()
-        bare, text, year = title_key(query)
-        if not bare:
-            add(np.argsort(-self.n_ratings, kind="stable")[:limit], "popular")
-        else:
-            add(self._exact.get(" ".join(query.casefold().split()), []), "exact")
-            add(self._year_ok(self._by_bare.get(bare, []), year), "title")
-            if len(rows) < limit:
-                starts = np.flatnonzero(
-                    self.text.str.startswith(f" {text} ").to_numpy()
-                    | self.bare.str.startswith(bare).to_numpy()
-                )
-                add(self._year_ok(starts, year), "starts with")
-            if len(rows) < limit:
-                words = np.flatnonzero(self.text.str.contains(f" {text} ", regex=False).to_numpy())
-                add(self._year_ok(words, year), "contains")
-            if len(rows) < limit:
-                part = np.flatnonzero(self.text.str.contains(text, regex=False).to_numpy())
-                add(self._year_ok(part, year), "contains")
-            if len(rows) < limit:
-                for key in self._close_keys(bare, limit):
-                    add(self._year_ok(self._by_bare[key], year), "similar")
-        rows = rows[:limit]
-        idx = np.array([i for i, _ in rows], dtype=np.int64)
-        return pd.DataFrame(
-            {
-                "item_index": idx,
-                "title": self.titles[idx],
-                "year": pd.array([y if y >= 0 else pd.NA for y in self.year[idx]], dtype="Int64"),
-                "n_ratings": self.n_ratings[idx],
-                "match": [m for _, m in rows],
-            }
-        )
-
-    def _close_keys(self, bare: str, n: int) -> list[str]:
-        """Titles spelled nearly like `bare` (difflib), whole or in their first words.
-
-        Comparing with the title's start as well lets 'shawshenk' find 'shawshank redemption'.
-        """
-        keys = list(self._by_bare)
-        width = len(bare.split())
-        heads: dict[str, str] = {}
-        for key in keys:
-            heads.setdefault(" ".join(key.split()[:width]), key)
-        close = difflib.get_close_matches(bare, keys, n=n, cutoff=0.6)
-        close += [heads[h] for h in difflib.get_close_matches(bare, list(heads), n=n, cutoff=0.75)]
-        return list(dict.fromkeys(close))[:n]
-
-    def _year_ok(self, idx, year: int | None) -> list[int]:
-        idx = list(idx)
-        return idx if year is None else [i for i in idx if self.year[i] == year]
-
-    def resolve(self, query: str) -> int:
-        """The item index `query` names, or `UnknownItemError` listing the closest titles.
-
-        Policy: an exact title (any case) wins; else the titles equal to the query once year,
-        article and punctuation are set aside (the year, if given, must agree); else the titles
-        that start with it; else those containing it. At the first tier with matches, a single
-        distinct title wins (copies of one title: the most-rated copy), as does a title with
-        `DOMINANCE` times the ratings of the runner-up; several comparable ones are ambiguous.
-        """
-        query = str(query).strip()
-        exact = self._exact.get(" ".join(query.casefold().split()))
-        if exact:
-            return self._most_rated(exact)[0]
-        bare, text, year = title_key(query)
-        if not bare:
-            raise UnknownItemError("Give a movie title (part of one is enough, e.g. 'godfather').")
-        tiers = [
-            lambda: self._by_bare.get(bare, []),
-            lambda: np.flatnonzero(self.bare.str.startswith(bare).to_numpy()),
-            lambda: np.flatnonzero(self.text.str.contains(f" {text} ", regex=False).to_numpy()),
-            lambda: np.flatnonzero(self.text.str.contains(text, regex=False).to_numpy()),
-        ]
-        for tier in tiers:
-            idx = self._most_rated(self._year_ok(tier(), year))
-            if not idx:
-                continue
-            distinct = list(dict.fromkeys(self.titles[i] for i in idx))
-            first, rest = idx[0], [i for i in idx if self.titles[i] != self.titles[idx[0]]]
-            if len(distinct) == 1 or self.n_ratings[first] >= DOMINANCE * max(
-                1, self.n_ratings[rest[0]]
-            ):
-                return first
-            shown = ", ".join(repr(t) for t in distinct[:8])
-            more = f" and {len(distinct) - 8} more" if len(distinct) > 8 else ""
-            raise UnknownItemError(
-                f"{query!r} matches {len(distinct)} movies: {shown}{more}. Give the full title "
-                "(with the year if needed)."
-            )
-        bare_year = _BARE_YEAR.match(query)  # 'raiders of the lost ark 1981'
-        if bare_year:
-            return self.resolve(f"{bare_year.group(1)} ({bare_year.group(2)})")
-        close = self.search(query, limit=5)
-        if len(close):
-            shown = ", ".join(repr(t) for t in close["title"])
-            raise UnknownItemError(f"No movie matches {query!r}. Closest titles: {shown}.")
-        raise UnknownItemError(f"No movie matches {query!r}; try a part of its title.")
-
-
-def search_titles(dataset: Dataset, query: str, limit: int = 10) -> pd.DataFrame:
-    """Ranked titles matching `query` (for movie pickers): item_index, title, year, n_ratings, match."""
-    return TitleIndex(dataset.items).search(query, limit)
-
-
-def find_item(dataset: Dataset, query: str | int) -> int:
-    """The item index of a title (found forgivingly, see `TitleIndex.resolve`) or an int item id."""
-    return _resolve(dataset, TitleIndex(dataset.items), query)
-
-
-def _resolve(dataset: Dataset, index: TitleIndex, query) -> int:
-    if isinstance(query, (int, np.integer)) and not isinstance(query, bool):
-        i = int(dataset.item_index([query])[0])
-        if i < 0:
-            raise UnknownItemError(f"No movie has item id {query} in {dataset.name}.")
-        return i
-    return index.resolve(str(query))
-
-
-# ---------------------------------------------------------------------------------------------
-# The Explorer: arrays computed once per (dataset, model)
-
-
-def is_dot_model(model: torch.nn.Module) -> bool:
-    """True for `DotProductBias`, whose fold-in and explanations are exact."""
-    try:
-        from .models import DotProductBias
-    except ImportError:  # pragma: no cover - models.py is part of the package
-        return type(model).__name__ == "DotProductBias"
-    return isinstance(model, DotProductBias)
 
 
 def primary_genre(genres: list[str], rarity: dict[str, int]) -> str:
@@ -323,17 +88,17 @@ class EmbeddingMap:
 
 
 class Explorer:
-    """A trained model and its data set, with what analysis and recommendation reuse precomputed.
+    """A trained model on its data set, with the arrays the questions reuse computed once.
 
     Arrays (float32 numpy, CPU): `item_factors_` [n_items, d], `item_unit_` (rows scaled to unit
     length, for cosine), `item_bias_` [n_items], `user_factors_`, `user_bias_`, `n_ratings_`,
-    `popularity_` (percentile of each item's number of ratings, 0-100), `item_seen_` and
-    `user_seen_` (bool: trained on; rows of the others are zero and they are left out).
+    `item_seen_` and `user_seen_` (bool: trained on; rows of the others are zero and they are
+    left out). Derived values are computed on first use: `titles`, `genres`, `popularity`,
+    `mean_user`, `average_user_scores`.
     """
 
-    def __init__(self, dataset: Dataset, model: torch.nn.Module) -> None:
-        n_items = int(getattr(model, "n_items", model.item_factors().shape[0]))
-        n_users = int(getattr(model, "n_users", model.user_factors().shape[0]))
+    def __init__(self, dataset: Dataset, model: CollabModel) -> None:
+        n_items, n_users = int(model.n_items), int(model.n_users)
         if n_items != dataset.n_items or n_users != dataset.n_users:
             raise ConfigError(
                 f"This model was trained on {n_users:,} users and {n_items:,} items, but "
@@ -342,16 +107,14 @@ class Explorer:
             )
         self.dataset = dataset
         self.model = model.eval()
-        self.is_dot = is_dot_model(model)
-        self.y_range = tuple(float(v) for v in model.y_range)
         self.item_factors_ = _array(model.item_factors())
         self.user_factors_ = _array(model.user_factors())
         self.item_bias_ = _array(model.item_bias()).reshape(-1)
         self.user_bias_ = _array(model.user_bias()).reshape(-1)
         # Items (users) whose ratings all fell in the validation split were never trained: their
         # rows are still the random start. `predict` ignores them, and so does everything here.
-        self.item_seen_ = _mask(model, "item_seen", n_items)
-        self.user_seen_ = _mask(model, "user_seen", n_users)
+        self.item_seen_ = model.item_seen.cpu().numpy().astype(bool)
+        self.user_seen_ = model.user_seen.cpu().numpy().astype(bool)
         self.item_factors_[~self.item_seen_] = 0.0
         self.item_bias_[~self.item_seen_] = 0.0
         self.user_factors_[~self.user_seen_] = 0.0
@@ -360,62 +123,39 @@ class Explorer:
         self.item_unit_ = self.item_factors_ / np.maximum(norms, 1e-8)
         items = dataset.items
         self.n_ratings_ = items["n_ratings"].to_numpy(np.int64)
-        self.popularity_ = (pd.Series(self.n_ratings_).rank(pct=True).to_numpy() * 100).astype(
-            np.float32
-        )
-        self.titles = TitleIndex(items)
-        # Copies of one title share a code, so "leave out the query's title" is an int compare.
-        self.title_code_ = pd.factorize(self.titles.titles)[0]
-        counts: dict[str, int] = {}
-        for gs in items["genres"]:
-            for g in gs:
-                counts[g] = counts.get(g, 0) + 1
-        self.genre_counts = counts
         # Plain numpy columns: pandas' Arrow-backed strings would convert on every lookup.
         self._item_id = items["item_id"].to_numpy()
         self._year = items["year"].array
         self._genres = np.array(["|".join(g) for g in items["genres"]], dtype=object)
         self._mean_rating = items["mean_rating"].to_numpy(np.float64)
-        self._global_logit: float | None = None
-        self.cache: dict[str, object] = {}  # what recommend.py derives once (mean user, ...)
 
-    def cached(self, key: str, make):
-        """`make()` the first time `key` is asked for, the stored value after that."""
-        if key not in self.cache:
-            self.cache[key] = make()
-        return self.cache[key]
+    @cached_property
+    def titles(self) -> TitleIndex:
+        """The data set's title search (`search`, `resolve`, `titles`)."""
+        return TitleIndex(self.dataset.items, self.dataset.name)
 
-    # -- lookups ------------------------------------------------------------------------------
+    @cached_property
+    def title_code_(self) -> np.ndarray:
+        """Copies of one title share a code, so "leave out the query's title" is an int compare."""
+        return pd.factorize(self.titles.titles)[0]
 
-    def search(self, query: str, limit: int = 10) -> pd.DataFrame:
-        """Ranked titles matching `query` (see `TitleIndex.search`)."""
-        return self.titles.search(query, limit)
+    @cached_property
+    def genres(self) -> Genres:
+        return Genres(self.dataset.items)
 
-    def resolve(self, query: str | int) -> int:
-        """Item index of a title (forgiving, see `TitleIndex.resolve`) or an int item id."""
-        return _resolve(self.dataset, self.titles, query)
+    @cached_property
+    def popularity(self) -> Popularity:
+        return Popularity(self.n_ratings_)
 
-    def global_logit(self) -> float:
-        """The global bias in logit space, read back from `predict` so no attribute is assumed.
+    @cached_property
+    def mean_user(self) -> NewUser:
+        """The cold start: the mean of the trained users (the prior every fold-in starts from)."""
+        return self.model.mean_user()
 
-        Dot model: predict = sigmoid_range(u.v + b_u + b_i + g), so g is the logit of a prediction
-        minus the rest (the median over a few seen pairs guards against saturation). Neural model:
-        the logit of its prediction for an unknown user and item (its `global_logit`).
-        """
-        if self._global_logit is None:
-            if self.is_dot:
-                sample = self.dataset.ratings.iloc[:: max(1, len(self.dataset.ratings) // 64)]
-                u, i, _ = self.dataset.encode(sample.head(64))
-                pred = self._predict(u, i)
-                rest = (
-                    (self.user_factors_[u] * self.item_factors_[i]).sum(1)
-                    + self.user_bias_[u]
-                    + self.item_bias_[i]
-                )
-                self._global_logit = float(np.median(self.to_logit(pred) - rest))
-            else:
-                self._global_logit = float(self.to_logit(self._predict([-1], [-1]))[0])
-        return self._global_logit
+    @cached_property
+    def average_user_scores(self) -> np.ndarray:
+        """Predicted ratings of every item for the mean user."""
+        return self.model.score(self.mean_user)
 
     def _predict(self, users, items) -> np.ndarray:
         with torch.no_grad():
@@ -427,16 +167,6 @@ class Explorer:
                 .double()
                 .numpy()
             )
-
-    def to_logit(self, r) -> np.ndarray:
-        """Inverse of sigmoid_range over `y_range`, clipped so ratings at its ends stay finite."""
-        lo, hi = self.y_range
-        p = np.clip((np.asarray(r, np.float64) - lo) / (hi - lo), 1e-3, 1 - 1e-3)
-        return np.log(p / (1 - p))
-
-    def from_logit(self, z) -> np.ndarray:
-        lo, hi = self.y_range
-        return lo + (hi - lo) / (1 + np.exp(-np.asarray(z, np.float64)))
 
     def item_table(self, idx) -> pd.DataFrame:
         """Title, year, genres, number and mean of ratings, bias of the items `idx`, in that order."""
@@ -468,8 +198,8 @@ class Explorer:
         rated (someone who watches only classics rates high without being generous).
         An `explanation` column puts each row in words; see `BIAS_NOTE` for the idea.
         """
-        _check_int("top", top, 1)
-        _check_int("min_ratings", min_ratings, 0)
+        check_whole("top", top, 1)
+        check_whole("min_ratings", min_ratings, 0)
         ds = self.dataset
         u, i, r = ds.encode(ds.ratings)
         if users:
@@ -512,8 +242,12 @@ class Explorer:
         raters = np.bincount(slot, user_mean[su], minlength=len(idx)) / np.maximum(count, 1)
         # The item's bias taken out (replaced by the mean item bias) inside the sigmoid: exact for
         # the dot model; for CollabNN, whose effective bias is a mean logit offset, an estimate.
-        z = self.to_logit(self._predict(su, si)) - self.item_bias_[si] + self.item_bias_.mean()
-        without = self.from_logit(z)
+        z = (
+            self.model.to_logit(self._predict(su, si))
+            - self.item_bias_[si]
+            + self.item_bias_.mean()
+        )
+        without = self.model.to_rating(z)
         expected = np.bincount(slot, without, minlength=len(idx)) / np.maximum(count, 1)
         f["raters_mean"] = raters
         f["expected"] = expected
@@ -566,7 +300,7 @@ class Explorer:
             )
         if n_components not in (2, 3):
             raise ConfigError(f"n_components must be 2 or 3, not {n_components!r}.")
-        _check_int("n_items", n_items, n_components + 1)
+        check_whole("n_items", n_items, n_components + 1)
         order = np.argsort(-self.n_ratings_, kind="stable")
         idx = order[self.item_seen_[order]][:n_items]
         x = self.item_factors_[idx]
@@ -594,7 +328,7 @@ class Explorer:
                 explained = None
         coords = self.item_table(idx)
         coords["primary_genre"] = [
-            primary_genre(g.split("|") if g else [], self.genre_counts) for g in coords["genres"]
+            primary_genre(g.split("|") if g else [], self.genres.counts) for g in coords["genres"]
         ]
         names = "xyz"[:n_components]
         for c, name in enumerate(names):
@@ -615,19 +349,25 @@ class Explorer:
 
     # -- nearest movies -----------------------------------------------------------------------
 
-    def similar(
-        self, item: str | int, *, k: int = 10, metric: str = "cosine", min_ratings: int = 0
+    def similar(self, query: str | int, **kwargs) -> Neighbours:
+        """`nearest` for a title (found forgivingly) or an int item id."""
+        return self.nearest(self.titles.resolve(query), **kwargs)
+
+    def nearest(
+        self, q: int, *, k: int = 10, metric: str = "cosine", min_ratings: int = 0
     ) -> Neighbours:
-        """The `k` movies whose item factors are nearest `item` (a title or an int item id).
+        """The `k` movies whose item factors are nearest item index `q`.
 
         Cosine similarity by default (the angle: taste direction, whatever the strength),
         Euclidean distance as an option. The query and copies of its title are left out.
         """
-        _check_int("k", k, 1)
-        _check_int("min_ratings", min_ratings, 0)
+        check_whole("k", k, 1)
+        check_whole("min_ratings", min_ratings, 0)
         if metric not in METRICS:
             raise ConfigError(f"Unknown metric {metric!r}; use one of {', '.join(METRICS)}.")
-        q = self.resolve(item)
+        if not (isinstance(q, (int, np.integer)) and 0 <= q < self.dataset.n_items):
+            raise UnknownItemError(f"There is no movie number {q!r} in {self.dataset.name}.")
+        q = int(q)
         if not self.item_seen_[q]:
             raise ConfigError(
                 f"{self.titles.titles[q]} has no learned factors: all its ratings fell in the "
@@ -660,40 +400,7 @@ class Explorer:
 
     # -- recommendations (see recommend.py) ---------------------------------------------------
 
-    def recommend(self, ratings=(), **kwargs):
-        """Top-k movies for a new user who gave `ratings`; see `recommend.recommend`."""
-        from .recommend import recommend_for
-
-        return recommend_for(self, ratings, **kwargs)
-
 
 def _array(t: torch.Tensor) -> np.ndarray:
     """A float32 numpy copy: `.numpy()` alone would share memory with the model's weights."""
     return np.array(t.detach().cpu().float().numpy(), dtype=np.float32, copy=True)
-
-
-def _mask(model: torch.nn.Module, name: str, n: int) -> np.ndarray:
-    mask = getattr(model, name, None)
-    return np.ones(n, bool) if mask is None else mask.detach().cpu().numpy().astype(bool).copy()
-
-
-def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {value!r}.")
-
-
-def bias_ranking(dataset: Dataset, model: torch.nn.Module, **kwargs) -> pd.DataFrame:
-    """Highest and lowest biases with what sets them apart from averages (see `Explorer.biases`)."""
-    return Explorer(dataset, model).biases(**kwargs)
-
-
-def embedding_map(dataset: Dataset, model: torch.nn.Module, **kwargs) -> EmbeddingMap:
-    """PCA or t-SNE map of the most-rated movies (see `Explorer.embedding_map`)."""
-    return Explorer(dataset, model).embedding_map(**kwargs)
-
-
-def similar_items(
-    dataset: Dataset, model: torch.nn.Module, item: str | int, **kwargs
-) -> Neighbours:
-    """Nearest movies to a title or item id (see `Explorer.similar`)."""
-    return Explorer(dataset, model).similar(item, **kwargs)

@@ -308,8 +308,11 @@ def cmd_recommend(args: argparse.Namespace) -> int:
                 f"--rate takes TITLE=RATING, e.g. --rate 'Star Wars (1977)=5', not {text!r}."
             )
         pairs.append((title.strip(), rating.strip()))
+    from .recommend import recommend_for
+
     ex = _explorer(args)
-    rec = ex.recommend(
+    rec = recommend_for(
+        ex,
         pairs,
         k=args.k,
         genres=args.genre,

@@ -1,4 +1,6 @@
-"""The errors a user can cause: one small hierarchy, each message saying what was wrong and the fix."""
+"""The errors a user can cause (one hierarchy; messages say the fix) and the setting checks raising them."""
+
+import numpy as np
 
 
 class CollabError(Exception):
@@ -23,3 +25,15 @@ class StoreError(CollabError):
 
 class TrainingCancelled(CollabError):
     """Training was stopped by the caller between two batches."""
+
+
+def check_whole(name: str, value, minimum: int) -> None:
+    """`ConfigError` unless `value` is a whole number >= `minimum` (a setting a user chose)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {value!r}.")
+
+
+def check_unit(name: str, value, lo: str, hi: str) -> None:
+    """`ConfigError` unless `value` is a number in [0, 1]; `lo` and `hi` say what the ends mean."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ConfigError(f"{name} must be a number from {lo} to {hi}, not {value!r}.")

@@ -5,12 +5,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MODELS = ("dot", "nn")
 OPTIMIZERS = ("adam", "sgd")
@@ -144,7 +148,7 @@ class TrainConfig:
 
 
 # ---------------------------------------------------------------------------------------------
-# Output range
+# Output range: the link between a model's logit and a rating
 
 
 def sigmoid_range(x: Tensor, lo: float, hi: float) -> Tensor:
@@ -152,10 +156,29 @@ def sigmoid_range(x: Tensor, lo: float, hi: float) -> Tensor:
     return torch.sigmoid(x) * (hi - lo) + lo
 
 
+def to_logit(r, y_range: tuple[float, float] | None) -> np.ndarray:
+    """The inverse of `sigmoid_range` over `y_range` (identity when None), clipped a little inside
+    the range so ratings at its ends stay finite."""
+    r = np.asarray(r, np.float64)
+    if y_range is None:
+        return r
+    lo, hi = y_range
+    p = np.clip((r - lo) / (hi - lo), 1e-3, 1 - 1e-3)
+    return np.log(p / (1 - p))
+
+
+def from_logit(z, y_range: tuple[float, float] | None) -> np.ndarray:
+    """`sigmoid_range` over `y_range` for numpy values (identity when None)."""
+    z = np.asarray(z, np.float64)
+    if y_range is None:
+        return z
+    lo, hi = y_range
+    return lo + (hi - lo) / (1 + np.exp(-z))
+
+
 def logit_range(y: float, lo: float, hi: float) -> float:
-    """The inverse of `sigmoid_range` for one value (clipped a little inside the range)."""
-    p = min(max((y - lo) / (hi - lo), 1e-4), 1 - 1e-4)
-    return math.log(p / (1 - p))
+    """`to_logit` for one value."""
+    return float(to_logit(y, (lo, hi)))
 
 
 def default_y_range(ratings) -> tuple[float, float]:
@@ -190,11 +213,187 @@ def _known(idx: Tensor, seen: Tensor) -> tuple[Tensor, Tensor]:
     return ok & seen[safe], safe
 
 
+def _numpy(t: Tensor) -> np.ndarray:
+    """A float32 numpy view of a CPU tensor (a copy only when it lives elsewhere or is not float32)."""
+    return t.detach().cpu().float().numpy()
+
+
+# ---------------------------------------------------------------------------------------------
+# The interface every model implements
+
+# Fold-in settings (chosen on held-out ML-100k users; see `CollabModel.fold_in`).
+FOLD_IN_RIDGE = 1.0  # linear models: pull towards the start (the mean user); best held-out RMSE
+NN_FOLD_STEPS = 60  # neural model: Adam steps on the new user's embedding row(s)
+NN_FOLD_LR = 0.05
+NN_FOLD_L2 = 10.0  # ... pulled towards the start; best held-out RMSE with 3-10 ratings
+
+
+@dataclass
+class NewUser:
+    """A user the model was not trained on, as the model sees them.
+
+    `factors` [d] and `bias` (logit units; NaN where the model has no user bias to fit) are what
+    was fitted; `method` says how. `rows` holds the neural model's per-user parameter rows (what it
+    scores with), `parts` a linear model's exact decomposition: column j is rated movie j's share
+    of [factors, bias] (see `_LinearModel.fold_in`). `rated` is filled in by the recommender: the
+    rated movies with the rating given and the one fitted.
+    """
+
+    factors: np.ndarray
+    bias: float
+    method: str
+    rated: pd.DataFrame | None = None
+    rows: dict[str, Tensor] = field(default_factory=dict, repr=False)
+    parts: np.ndarray | None = field(default=None, repr=False)
+
+
+class CollabModel(nn.Module):
+    """What every model answers, whichever way it computes: ask the model, not about it.
+
+    Attributes: `n_users`, `n_items`, `y_range` ((lo, hi) of `sigmoid_range`, or None for raw
+    scores), buffers `user_seen` / `item_seen` (bool: trained on; the others fall back, see
+    `predict`), `bias_kind` ("learned": biases the model adds; "effective": measured averages of
+    a model that has none of its own; "none").
+    Every table comes back detached, on the CPU:
+    - `predict(users, items) -> Tensor[B]` ratings; -1 or unseen indices fall back to the known side.
+    - `user_factors()`, `item_factors()` -> `Tensor[n, d]`; `user_bias()`, `item_bias()` ->
+      `Tensor[n]` (zeros when the model has none); `intercept() -> float`, the global bias (logit).
+    - `to_logit(r)` / `to_rating(z)`: the model's link between logit and rating, for numpy values.
+    - `mean_user() -> NewUser`: the cold start, the mean of the trained users.
+    - `fold_in(items, ratings, start=None, ridge=None) -> NewUser`: a new user fitted to a few
+      (item index, rating) pairs with the items held fixed, pulled towards `start` (default: the
+      mean user) with weight `ridge` in the fitting loss (default: the model's tuned value).
+    - `score(user, items=None) -> np.ndarray`: that user's predicted ratings (all items for None).
+    - `contributions(user, items, scores) -> [len(items), n_rated] | None`: how many rating points
+      each rated movie added to each item, where the model can say exactly (None otherwise).
+    """
+
+    n_users: int
+    n_items: int
+    y_range: tuple[float, float] | None
+    bias_kind = "learned"
+
+    def predict(self, users, items) -> Tensor:
+        raise NotImplementedError
+
+    def user_factors(self) -> Tensor:
+        raise NotImplementedError
+
+    def item_factors(self) -> Tensor:
+        raise NotImplementedError
+
+    def user_bias(self) -> Tensor:
+        raise NotImplementedError
+
+    def item_bias(self) -> Tensor:
+        raise NotImplementedError
+
+    def intercept(self) -> float:
+        raise NotImplementedError
+
+    def mean_user(self) -> NewUser:
+        raise NotImplementedError
+
+    def fold_in(
+        self, items, ratings, start: NewUser | None = None, *, ridge: float | None = None
+    ) -> NewUser:
+        raise NotImplementedError
+
+    def score(self, user: NewUser, items=None) -> np.ndarray:
+        raise NotImplementedError
+
+    def contributions(self, user: NewUser, items, scores) -> np.ndarray | None:
+        return None
+
+    def to_logit(self, r) -> np.ndarray:
+        return to_logit(r, self.y_range)
+
+    def to_rating(self, z) -> np.ndarray:
+        return from_logit(z, self.y_range)
+
+    def _seen_users(self) -> Tensor:
+        """The trained users (all of them if none is marked, e.g. a model before training)."""
+        seen = self.user_seen.cpu()
+        return seen if bool(seen.any()) else torch.ones_like(seen)
+
+
+class _LinearModel(CollabModel):
+    """Models whose logit is linear in the user: z = p_u · q_i + b_u + b_i + g.
+
+    Subclasses provide the tables; this class gives the exact fold-in and scoring. Inverting the
+    link makes a rating r a linear equation in the user's w = [p_u, b_u]:
+    to_logit(r) - b_i - g = [q_i, 1] · w, so fitting a new user is a ridge regression.
+    """
+
+    def _item_side(self, items) -> tuple[np.ndarray, np.ndarray]:
+        """(factors [n, d], biases [n]) of `items` (all for None), zero where never trained."""
+        V, b = _numpy(self.item_factors()), _numpy(self.item_bias())
+        seen = self.item_seen.cpu().numpy()
+        if items is not None:
+            items = np.asarray(items, np.int64)
+            V, b, seen = V[items], b[items], seen[items]
+        if not seen.all():
+            V, b = V * seen[:, None], b * seen
+        return V, b
+
+    def mean_user(self) -> NewUser:
+        seen = self._seen_users()
+        factors = self.user_factors()[seen].mean(0).double().numpy()
+        bias = float(self.user_bias()[seen].mean())
+        return NewUser(factors, bias, "cold start: the mean of all user embeddings")
+
+    def fold_in(
+        self, items, ratings, start: NewUser | None = None, *, ridge: float | None = None
+    ) -> NewUser:
+        """Exact ridge regression in logit space, pulled towards `start` (default `FOLD_IN_RIDGE`).
+
+        X = [item factors, 1] of the rated movies, t = to_logit(r) - b_i - g, A = X'X + ridge * I;
+        w = A^-1 (X't + ridge * w_start). `parts` column j, A^-1 x_j t_j, is rated movie j's share
+        of w (the rest is the start's), which makes the explanations exact.
+        """
+        start = self.mean_user() if start is None else start
+        items = np.asarray(items, np.int64)
+        if not len(items):
+            return dataclasses.replace(start, rated=None)
+        V, b = self._item_side(items)
+        X = np.c_[V.astype(np.float64), np.ones(len(items))]  # [n, d+1]
+        t = self.to_logit(ratings) - b - self.intercept()
+        ridge = FOLD_IN_RIDGE if ridge is None else ridge
+        A = X.T @ X + ridge * np.eye(X.shape[1])
+        w0 = np.r_[start.factors, start.bias]
+        w = np.linalg.solve(A, X.T @ t + ridge * w0)
+        parts = np.linalg.solve(A, (X * t[:, None]).T)  # [d+1, n]
+        method = f"fold-in: ridge regression in logit space (ridge {ridge:g}), exact"
+        return NewUser(w[:-1], float(w[-1]), method, parts=parts)
+
+    def score(self, user: NewUser, items=None) -> np.ndarray:
+        V, b = self._item_side(items)
+        u = user.factors.astype(np.float32)
+        # einsum, not BLAS: a matrix-vector product is memory-bound, and BLAS threads cost more
+        # than they save on it (10x on a busy 2-core machine).
+        z = np.einsum("ij,j->i", V, u) + b + user.bias + self.intercept()
+        return self.to_rating(z)
+
+    def contributions(self, user: NewUser, items, scores) -> np.ndarray | None:
+        """Rating points rated movie j adds to item i: q_i · parts_j[:d] (its share of the user
+        bias lifts every item alike and is left out), times the link's slope at the item's score."""
+        if user.parts is None:
+            return None
+        V, _ = self._item_side(items)
+        if self.y_range is None:
+            slope = np.ones(len(V))
+        else:
+            lo, hi = self.y_range
+            p = (np.asarray(scores, np.float64) - lo) / (hi - lo)
+            slope = (hi - lo) * p * (1 - p)  # d rating / d logit at each item's score
+        return (V.astype(np.float64) @ user.parts[:-1]) * slope[:, None]  # [k, n]
+
+
 # ---------------------------------------------------------------------------------------------
 # Models
 
 
-class DotProductBias(nn.Module):
+class DotProductBias(_LinearModel):
     """Dot product of user and item factors plus user, item and global biases, in `y_range`.
 
     prediction = sigmoid_range(u_weight[u] · i_weight[i] + u_bias[u] + i_bias[i] + global_bias)
@@ -266,8 +465,100 @@ class DotProductBias(nn.Module):
     def item_bias(self) -> Tensor:
         return self.i_bias.weight.detach()[:, 0].cpu()
 
+    def intercept(self) -> float:
+        return float(self.global_bias.detach()[0])
 
-class CollabNN(nn.Module):
+
+class FactorModel(_LinearModel):
+    """Factors trained elsewhere (Spark ALS, a TensorFlow Projector export, ...), held as they are.
+
+    prediction = to_rating(user_factors[u] · item_factors[i] + user_bias[u] + item_bias[i] + g),
+    with `to_rating` the identity when `y_range` is None (raw scores, as ALS gives) or
+    `sigmoid_range` over it. Biases are optional (`bias_kind` "none" without them: zeros).
+    Nothing here is trainable; every question of the explorer works on it through the interface.
+    """
+
+    def __init__(
+        self,
+        user_factors,
+        item_factors,
+        *,
+        user_bias=None,
+        item_bias=None,
+        global_bias: float = 0.0,
+        y_range: tuple[float, float] | None = None,
+        user_seen=None,
+        item_seen=None,
+    ):
+        super().__init__()
+        P = torch.as_tensor(np.asarray(user_factors, np.float32))
+        Q = torch.as_tensor(np.asarray(item_factors, np.float32))
+        if P.ndim != 2 or Q.ndim != 2 or P.shape[1] != Q.shape[1]:
+            raise ConfigError(
+                f"User and item factors must be two tables with the same number of columns "
+                f"(got {tuple(P.shape)} and {tuple(Q.shape)})."
+            )
+        self.n_users, self.n_items, self.n_factors = P.shape[0], Q.shape[0], P.shape[1]
+        if (user_bias is None) != (item_bias is None):
+            raise ConfigError("Give both user and item biases, or neither.")
+        self.bias_kind = "none" if user_bias is None else "learned"
+        self.y_range = None if y_range is None else (float(y_range[0]), float(y_range[1]))
+        self.register_buffer("P", P)
+        self.register_buffer("Q", Q)
+        self.register_buffer("bu", self._vector(user_bias, self.n_users, "user biases"))
+        self.register_buffer("bi", self._vector(item_bias, self.n_items, "item biases"))
+        self.register_buffer("g", torch.tensor([float(global_bias)]))
+        self.register_buffer("user_seen", self._mask(user_seen, self.n_users))
+        self.register_buffer("item_seen", self._mask(item_seen, self.n_items))
+
+    @staticmethod
+    def _vector(values, n: int, what: str) -> Tensor:
+        if values is None:
+            return torch.zeros(n)
+        v = torch.as_tensor(np.asarray(values, np.float32)).reshape(-1)
+        if len(v) != n:
+            raise ConfigError(f"There are {len(v):,} {what} for {n:,} rows.")
+        return v
+
+    @staticmethod
+    def _mask(values, n: int) -> Tensor:
+        if values is None:
+            return torch.ones(n, dtype=torch.bool)
+        m = torch.as_tensor(np.asarray(values, bool)).reshape(-1)
+        if len(m) != n:
+            raise ConfigError(f"A mask of {len(m):,} values cannot mark {n:,} rows.")
+        return m
+
+    def forward(self, users: Tensor, items: Tensor) -> Tensor:
+        z = (self.P[users] * self.Q[items]).sum(1) + self.bu[users] + self.bi[items] + self.g
+        return z if self.y_range is None else sigmoid_range(z, *self.y_range)
+
+    @torch.no_grad()
+    def predict(self, users, items) -> Tensor:
+        """Ratings for index pairs; an unknown side contributes nothing (as `DotProductBias`)."""
+        uk, u = _known(torch.as_tensor(users), self.user_seen)
+        ik, i = _known(torch.as_tensor(items), self.item_seen)
+        z = (self.P[u] * uk[:, None] * self.Q[i] * ik[:, None]).sum(1)
+        z = z + self.bu[u] * uk + self.bi[i] * ik + self.g
+        return z if self.y_range is None else sigmoid_range(z, *self.y_range)
+
+    def user_factors(self) -> Tensor:
+        return self.P
+
+    def item_factors(self) -> Tensor:
+        return self.Q
+
+    def user_bias(self) -> Tensor:
+        return self.bu
+
+    def item_bias(self) -> Tensor:
+        return self.bi
+
+    def intercept(self) -> float:
+        return float(self.g[0])
+
+
+class CollabNN(CollabModel):
     """The lesson's neural model: concatenated user and item embeddings through an MLP.
 
     Embeddings have their own sizes (fastai's rule `min(600, round(1.6 * n ** 0.56))` unless
@@ -280,6 +571,8 @@ class CollabNN(nn.Module):
     seen users, minus the overall mean logit `global_logit` (users likewise, over a sample of seen
     items). `predict` falls back to sigmoid_range(global_logit + whatever effective bias is known).
     """
+
+    bias_kind = "effective"
 
     def __init__(
         self,
@@ -400,6 +693,65 @@ class CollabNN(nn.Module):
 
     def item_bias(self) -> Tensor:
         return self.eff_item_bias.detach().cpu()
+
+    def intercept(self) -> float:
+        return float(self.global_logit.detach()[0])
+
+    def _user_tables(self) -> dict[str, Tensor]:
+        """The per-user parameters (one row per user), by their names in the module."""
+        tables = {"u_weight.weight": self.u_weight.weight}
+        if self.u_bias is not None:
+            tables["u_bias.weight"] = self.u_bias.weight
+        return tables
+
+    def _new_user(self, rows: dict[str, Tensor], method: str) -> NewUser:
+        factors = rows["u_weight.weight"][0].cpu().double().numpy()
+        return NewUser(factors, float("nan"), method, rows=rows)
+
+    def mean_user(self) -> NewUser:
+        seen = self._seen_users().to(self.global_bias.device)
+        rows = {n: p.detach()[seen].mean(0, keepdim=True) for n, p in self._user_tables().items()}
+        return self._new_user(rows, "cold start: the mean of all user embeddings")
+
+    def fold_in(
+        self, items, ratings, start: NewUser | None = None, *, ridge: float | None = None
+    ) -> NewUser:
+        """A few Adam steps on one fresh user row of each per-user table, the model held fixed.
+
+        Loss: squared error on the given ratings plus `ridge` (default NN_FOLD_L2) * squared
+        distance from `start` (default: the mean user), so one rating moves the user part way.
+        """
+        start = self.mean_user() if start is None else start
+        ridge = NN_FOLD_L2 if ridge is None else ridge
+        if not len(items):
+            return dataclasses.replace(start, rated=None)
+        init = start.rows
+        rows = {n: p.clone().requires_grad_(True) for n, p in init.items()}
+        # Every other weight goes in detached, so the model's own .grad stays untouched.
+        fixed = {n: p.detach() for n, p in self.named_parameters() if n not in rows}
+        opt = torch.optim.Adam(rows.values(), lr=NN_FOLD_LR)
+        users = torch.zeros(len(items), dtype=torch.long)
+        items = torch.as_tensor(np.asarray(items), dtype=torch.long)
+        target = torch.as_tensor(np.asarray(ratings), dtype=torch.float32)
+        for _ in range(NN_FOLD_STEPS):
+            pred = torch.func.functional_call(self, {**fixed, **rows}, (users, items))
+            loss = ((pred - target) ** 2).sum() + ridge * sum(
+                ((rows[n] - init[n]) ** 2).sum() for n in rows
+            )
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        method = f"fold-in: {NN_FOLD_STEPS} Adam steps on the user's embedding (neural model)"
+        return self._new_user({n: p.detach() for n, p in rows.items()}, method)
+
+    def score(self, user: NewUser, items=None) -> np.ndarray:
+        n = self.n_items if items is None else len(items)
+        it = torch.arange(n) if items is None else torch.as_tensor(items, dtype=torch.long)
+        with torch.no_grad():
+            pred = torch.func.functional_call(
+                self, user.rows, (torch.zeros(n, dtype=torch.long), it)
+            )
+        return pred.double().numpy()
 
 
 def nn_emb_sizes(config: TrainConfig, n_users: int, n_items: int) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""analysis: bias rankings, the embedding map, nearest movies and title search on the real model."""
+"""analysis: bias rankings, the embedding map and nearest movies on the real model."""
 
 from __future__ import annotations
 
@@ -7,17 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from collab_core.analysis import (
-    Explorer,
-    TitleIndex,
-    bias_ranking,
-    embedding_map,
-    find_item,
-    primary_genre,
-    search_titles,
-    similar_items,
-    title_key,
-)
+from collab_core.analysis import Explorer, primary_genre
 from collab_core.data import make_dataset
 from collab_core.errors import ConfigError, UnknownItemError
 
@@ -85,14 +75,14 @@ def test_copies_of_the_query_title_are_left_out(ex):
 
 
 def test_similar_plain_function_and_bad_arguments(ml100k, default_model):
-    res = similar_items(ml100k, default_model, 50, k=3)  # an int is an item id: Star Wars
+    res = Explorer(ml100k, default_model).similar(50, k=3)  # an int is an item id: Star Wars
     assert res.query == "Star Wars (1977)" and len(res.table) == 3
     with pytest.raises(ConfigError, match="metric"):
-        similar_items(ml100k, default_model, "Star Wars", metric="manhattan")
+        Explorer(ml100k, default_model).similar("Star Wars", metric="manhattan")
     with pytest.raises(ConfigError, match="k must be"):
-        similar_items(ml100k, default_model, "Star Wars", k=0)
+        Explorer(ml100k, default_model).similar("Star Wars", k=0)
     with pytest.raises(UnknownItemError, match="item id 999999"):
-        similar_items(ml100k, default_model, 999999)
+        Explorer(ml100k, default_model).similar(999999)
 
 
 # --- bias rankings -------------------------------------------------------------------------------
@@ -136,9 +126,9 @@ def test_user_biases(ex):
 
 def test_bias_ranking_bad_arguments(ml100k, default_model):
     with pytest.raises(ConfigError, match="No movie has 100000 ratings"):
-        bias_ranking(ml100k, default_model, min_ratings=100000)
+        Explorer(ml100k, default_model).biases(min_ratings=100000)
     with pytest.raises(ConfigError, match="top must be"):
-        bias_ranking(ml100k, default_model, top=0)
+        Explorer(ml100k, default_model).biases(top=0)
 
 
 # --- the embedding map ---------------------------------------------------------------------------
@@ -165,14 +155,14 @@ def test_pca_map_of_the_most_rated_movies(ex):
 
 
 def test_map_in_three_components_tsne_and_bad_arguments(ml100k, default_model):
-    m3 = embedding_map(ml100k, default_model, n_components=3, n_items=300)
+    m3 = Explorer(ml100k, default_model).embedding_map(n_components=3, n_items=300)
     assert len(m3.coords) == 300 and len(m3.explained_variance) == 3 and "z" in m3.coords
-    ts = embedding_map(ml100k, default_model, method="tsne", n_items=100, seed=1)
+    ts = Explorer(ml100k, default_model).embedding_map(method="tsne", n_items=100, seed=1)
     assert ts.explained_variance is None and ts.coords[["x", "y"]].notna().all().all()
     with pytest.raises(ConfigError, match="map method"):
-        embedding_map(ml100k, default_model, method="umap")
+        Explorer(ml100k, default_model).embedding_map(method="umap")
     with pytest.raises(ConfigError, match="n_components"):
-        embedding_map(ml100k, default_model, n_components=4)
+        Explorer(ml100k, default_model).embedding_map(n_components=4)
 
 
 def test_primary_genre():
@@ -194,87 +184,3 @@ def test_model_from_another_data_set_is_refused(default_model):
 
 
 # --- forgiving titles ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("query", "title"),
-    [
-        ("Star Wars (1977)", "Star Wars (1977)"),
-        ("star wars", "Star Wars (1977)"),
-        ("STAR WARS (1977)", "Star Wars (1977)"),
-        ("The Godfather", "Godfather, The (1972)"),
-        ("godfather", "Godfather, The (1972)"),
-        ("Godfather, The", "Godfather, The (1972)"),
-        ("the godfather 1972", "Godfather, The (1972)"),
-        ("Godfather part II", "Godfather: Part II, The (1974)"),
-        ("il postino", "Postino, Il (1994)"),
-        ("se7en", "Seven (Se7en) (1995)"),
-        ("return of the jedi", "Return of the Jedi (1983)"),
-        ("empire strikes", "Empire Strikes Back, The (1980)"),
-        ("schindlers list", "Schindler's List (1993)"),
-    ],
-)
-def test_titles_are_found_forgivingly(ex, query, title):
-    assert ex.titles.titles[ex.resolve(query)] == title
-
-
-def test_a_title_listed_twice_resolves_to_its_most_rated_copy(ml100k):
-    idx = find_item(ml100k, "Chasing Amy (1997)")
-    copies = ml100k.items[ml100k.items["title"] == "Chasing Amy (1997)"]
-    assert len(copies) == 2
-    assert idx == copies["n_ratings"].idxmax()
-
-
-def test_ambiguous_and_unknown_titles_list_candidates(ex):
-    with pytest.raises(UnknownItemError, match="matches 8 movies") as err:
-        ex.resolve("star trek")
-    assert "Star Trek: The Wrath of Khan (1982)" in str(err.value)
-    with pytest.raises(UnknownItemError, match="Shawshank Redemption, The \\(1994\\)"):
-        ex.resolve("shawshenk")
-    with pytest.raises(UnknownItemError, match="No movie matches 'xyzzy qqq'"):
-        ex.resolve("xyzzy qqq")
-    with pytest.raises(UnknownItemError, match="Give a movie title"):
-        ex.resolve("   ")
-
-
-def _tiny(titles_counts: dict[str, int]):
-    rows, items = [], []
-    for item, (title, n) in enumerate(titles_counts.items(), start=1):
-        items.append({"item_id": item, "title": title})
-        rows += [
-            {"user_id": u, "item_id": item, "rating": float(1 + u % 5), "timestamp": 0}
-            for u in range(n)
-        ]
-    return make_dataset(pd.DataFrame(rows), pd.DataFrame(items))
-
-
-def test_year_and_dominance_policy_on_remakes():
-    even = TitleIndex(_tiny({"Hamlet (1990)": 10, "Hamlet (1996)": 12, "Heat (1995)": 5}).items)
-    with pytest.raises(UnknownItemError, match="matches 2 movies: 'Hamlet \\(1996\\)', 'Hamlet"):
-        even.resolve("hamlet")
-    assert even.titles[even.resolve("Hamlet (1990)")] == "Hamlet (1990)"
-    assert even.titles[even.resolve("hamlet 1990")] == "Hamlet (1990)"
-    lopsided = TitleIndex(_tiny({"Hamlet (1990)": 3, "Hamlet (1996)": 30}).items)
-    assert lopsided.titles[lopsided.resolve("hamlet")] == "Hamlet (1996)"
-
-
-def test_title_key():
-    assert title_key("Godfather, The (1972)") == ("godfather", "godfather", 1972)
-    assert title_key("The Godfather") == ("godfather", "godfather", None)
-    assert title_key("Cité des enfants perdus, La (1995)")[0] == "cite des enfants perdus"
-    assert title_key("Seven (Se7en) (1995)")[1] == "seven se7en"
-
-
-def test_search_for_movie_pickers(ml100k):
-    found = search_titles(ml100k, "star", limit=8)
-    assert len(found) == 8
-    assert found["title"].iloc[0] == "Star Wars (1977)"  # the most-rated title starting with it
-    assert found["title"].str.lower().str.contains("star").all()
-    assert list(found.columns) == ["item_index", "title", "year", "n_ratings", "match"]
-    exact = search_titles(ml100k, "Toy Story (1995)", limit=3)
-    assert exact["match"].iloc[0] == "exact" and exact["title"].iloc[0] == "Toy Story (1995)"
-    popular = search_titles(ml100k, "", limit=5)
-    assert popular["n_ratings"].is_monotonic_decreasing
-    assert popular["title"].iloc[0] == "Star Wars (1977)"
-    typo = search_titles(ml100k, "casablanka", limit=3)
-    assert "Casablanca (1942)" in set(typo["title"])

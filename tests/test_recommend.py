@@ -8,22 +8,22 @@ import pytest
 import torch
 
 from collab_core.analysis import Explorer
-from collab_core.errors import ConfigError, UnknownItemError
-from collab_core.recommend import (
-    CALIBRATION,
+from collab_core.audit import audit_popularity
+from collab_core.calibration import (
     LIST_PRIOR,
     PROFILE_PRIOR,
-    FoldIn,
-    audit_popularity,
     calibration_strength,
-    fold_in,
-    genre_matrix,
     genre_profile,
+)
+from collab_core.errors import ConfigError, UnknownItemError
+from collab_core.models import NewUser
+from collab_core.popularity import Popularity
+from collab_core.recommend import (
+    CALIBRATION,
+    fold_in,
     parse_ratings,
-    popularity_report,
     rank_items,
-    recommend,
-    score_items,
+    recommend_for,
 )
 
 HORROR_FAN = [  # the genre's classics and its slashers
@@ -85,7 +85,7 @@ def _genre_count(ex, rec, genre: str, top: int | None = None) -> int:
 
 def test_a_star_wars_fan_gets_the_sequels_first(ex):
     # Over five user folds (benchmarks/recommend_quality.py): Empire 1st, Return of the Jedi 1st-2nd.
-    rec = ex.recommend({"Star Wars (1977)": 5}, k=15)
+    rec = recommend_for(ex, {"Star Wars (1977)": 5}, k=15)
     titles = list(rec.table["title"])
     assert {"Empire Strikes Back, The (1980)", "Return of the Jedi (1983)"} <= set(titles[:3])
     empire = rec.table.set_index("title").loc["Empire Strikes Back, The (1980)", "because"]
@@ -101,31 +101,33 @@ def test_a_horror_fan_gets_mostly_horror(ex):
     # at 4 stars, which weigh less (six liked movies, not eight).
     for fan, stars, top10, top20 in [(HORROR_FAN, 5, 8, 16), (HORROR_FAN_MAINSTREAM, 4, 5, 11)]:
         ratings = {t: stars for t in fan}
-        rec = ex.recommend(ratings, k=20)
+        rec = recommend_for(ex, ratings, k=20)
         assert _genre_count(ex, rec, "Horror", 10) >= top10, rec.table[["title", "genres"]]
         assert _genre_count(ex, rec, "Horror") >= top20, rec.table[["title", "genres"]]
         mix = rec.genre_mix.set_index("genre")
         assert mix.index[0] == "Horror" and mix.loc["Horror", "yours"] == 1.0
         assert mix.loc["Horror", "list"] == _genre_count(ex, rec, "Horror") / 20
         assert mix.loc["Horror", "catalogue"] < 0.1
-        plain = ex.recommend(ratings, k=20, calibration=0)
+        plain = recommend_for(ex, ratings, k=20, calibration=0)
         assert _genre_count(ex, plain, "Horror", 10) <= 2
     # Calibration follows the user, it does not push a genre: a romance fan and the cold-start
     # user (no profile, so no calibration) get next to no horror.
-    cold = ex.recommend([], k=20)
+    cold = recommend_for(ex, [], k=20)
     assert _genre_count(ex, cold, "Horror") <= 1
     assert (
         cold.table["item_index"].tolist()
-        == ex.recommend([], k=20, calibration=0).table["item_index"].tolist()
+        == recommend_for(ex, [], k=20, calibration=0).table["item_index"].tolist()
     )
-    romance = ex.recommend({t: 5 for t in ROMANCE_FAN}, k=20)
+    romance = recommend_for(ex, {t: 5 for t in ROMANCE_FAN}, k=20)
     assert _genre_count(ex, romance, "Horror") <= 1
     assert _genre_count(ex, romance, "Romance", 10) >= 6
 
 
 def test_calibration_keeps_the_proportions_of_a_mixed_taste(ex):
     """Half horror, half romance at 5 stars: both genres, in about equal parts; not one of them."""
-    rec = ex.recommend({**{t: 5 for t in HORROR_FAN[:4]}, **{t: 5 for t in ROMANCE_FAN[:4]}}, k=20)
+    rec = recommend_for(
+        ex, {**{t: 5 for t in HORROR_FAN[:4]}, **{t: 5 for t in ROMANCE_FAN[:4]}}, k=20
+    )
     horror, romance = _genre_count(ex, rec, "Horror"), _genre_count(ex, rec, "Romance")
     assert 6 <= horror <= 14 and 6 <= romance <= 14, rec.table[["title", "genres"]]
 
@@ -133,10 +135,10 @@ def test_calibration_keeps_the_proportions_of_a_mixed_taste(ex):
 def test_calibrated_greedy_is_exact(ex):
     """The per-genre-combination shortlist gives the same list as the greedy over every item."""
     idx, r = parse_ratings(ex, {**{t: 5 for t in HORROR_FAN[:5]}, "Fargo (1996)": 4})
-    score = score_items(ex, fold_in(ex, idx, r))
+    score = ex.model.score(fold_in(ex, idx, r))
     ranked = rank_items(ex, idx, r, score, k=15)
     s = calibration_strength(CALIBRATION, ranked.profile, PROFILE_PRIOR)
-    _, has = genre_matrix(ex)
+    has = ex.genres.has
     p, lo, hi = ranked.profile.share, *ex.dataset.rating_scale
     chosen: list[int] = []
     for n in range(15):  # the objective of calibrated_top, written out, over all allowed items
@@ -159,13 +161,13 @@ def test_calibrated_greedy_is_exact(ex):
 
 
 def test_calibration_strength_grows_with_the_liked_movies_and_is_reported(ex):
-    one = ex.recommend({"Scream (1996)": 5}, k=5)
-    eight = ex.recommend({t: 5 for t in HORROR_FAN}, k=5)
+    one = recommend_for(ex, {"Scream (1996)": 5}, k=5)
+    eight = recommend_for(ex, {t: 5 for t in HORROR_FAN}, k=5)
     assert one.calibration == eight.calibration == CALIBRATION
     assert one.calibration_used == pytest.approx(CALIBRATION / (1 + PROFILE_PRIOR))
     assert eight.calibration_used == pytest.approx(CALIBRATION * 8 / (8 + PROFILE_PRIOR))
-    assert ex.recommend([], k=5).calibration_used == 0.0
-    assert ex.recommend({"Scream (1996)": 2}, k=5).to_dict()["calibration_used"] == 0.0
+    assert recommend_for(ex, [], k=5).calibration_used == 0.0
+    assert recommend_for(ex, {"Scream (1996)": 2}, k=5).to_dict()["calibration_used"] == 0.0
 
 
 def test_fractional_ratings_keep_a_genre_every_liked_movie_has(ex):
@@ -180,15 +182,20 @@ def test_fractional_ratings_keep_a_genre_every_liked_movie_has(ex):
         "Wes Craven's New Nightmare (1994)": 3.1,
     }  # all horror; their weights summed in another order give 0.9999999999999998
     idx, r = parse_ratings(ex, ratings)
-    assert genre_profile(ex, idx, r).share[genre_matrix(ex)[0].index("Horror")] == 1.0
-    rec = ex.recommend(ratings, k=10, calibration=1.0)
+    assert (
+        genre_profile(ex.genres, idx, r, ex.dataset.rating_scale).share[
+            ex.genres.names.index("Horror")
+        ]
+        == 1.0
+    )
+    rec = recommend_for(ex, ratings, k=10, calibration=1.0)
     assert _genre_count(ex, rec, "Horror") >= 8, rec.table[["title", "genres"]]
     assert np.isfinite(rec.table["rank_score"]).all()
 
 
 def test_calibration_within_a_genre_filter(ex):
     """Filtered to comedies, a horror fan gets the comedies that are horror too, first."""
-    rec = ex.recommend({t: 5 for t in HORROR_FAN}, k=10, genres="Comedy")
+    rec = recommend_for(ex, {t: 5 for t in HORROR_FAN}, k=10, genres="Comedy")
     assert rec.table["genres"].str.contains("Comedy").all()
     assert rec.table["genres"].str.contains("Horror").sum() >= 5
     assert rec.genre_mix.set_index("genre").loc["Comedy", "catalogue"] == 1.0
@@ -198,25 +205,28 @@ def test_no_profile_no_calibration(ex):
     """Only low ratings, or no genres in the data: nothing to calibrate to, plain ranking."""
     low = {"Scream (1996)": 2, "Carrie (1976)": 3}
     idx, r = parse_ratings(ex, low)
-    assert genre_profile(ex, idx, r) is None
+    assert genre_profile(ex.genres, idx, r, ex.dataset.rating_scale) is None
     assert (
-        ex.recommend(low, k=10).table["item_index"].tolist()
-        == ex.recommend(low, k=10, calibration=0).table["item_index"].tolist()
+        recommend_for(ex, low, k=10).table["item_index"].tolist()
+        == recommend_for(ex, low, k=10, calibration=0).table["item_index"].tolist()
     )
 
 
 def test_calibration_off_without_genres(tiny_dataset_no_genres):
     ds, model = tiny_dataset_no_genres
     ex = Explorer(ds, model)
-    rec = ex.recommend({int(ds.item_ids[0]): 5, int(ds.item_ids[1]): 5}, k=5, min_ratings=0)
+    rec = recommend_for(ex, {int(ds.item_ids[0]): 5, int(ds.item_ids[1]): 5}, k=5, min_ratings=0)
     assert len(rec.table) == 5 and rec.genre_mix.empty
-    assert genre_profile(ex, np.array([0, 1]), np.array([5.0, 5.0])) is None
+    assert (
+        genre_profile(ex.genres, np.array([0, 1]), np.array([5.0, 5.0]), ex.dataset.rating_scale)
+        is None
+    )
 
 
 def test_rated_movies_never_come_back(ex):
     rated = {"Star Wars (1977)": 5, "Chasing Amy (1997)": 4, "Titanic (1997)": 1, "Fargo": 5}
     for taste, novelty in [(0.0, 0.0), (0.5, 0.5), (1.0, 1.0)]:
-        rec = ex.recommend(rated, k=200, min_ratings=0, taste=taste, novelty=novelty)
+        rec = recommend_for(ex, rated, k=200, min_ratings=0, taste=taste, novelty=novelty)
         titles = set(rec.table["title"])
         assert not titles & {
             "Star Wars (1977)",
@@ -228,7 +238,7 @@ def test_rated_movies_never_come_back(ex):
 
 
 def test_cold_start_is_the_mean_user(ex, default_model):
-    rec = ex.recommend([], k=10, taste=0.0)
+    rec = recommend_for(ex, [], k=10, taste=0.0)
     assert "cold start" in rec.user.method
     seen = default_model.user_seen.numpy()
     assert np.allclose(rec.user.factors, ex.user_factors_[seen].mean(0), atol=1e-6)
@@ -242,8 +252,8 @@ def test_cold_start_is_the_mean_user(ex, default_model):
 def test_scores_are_the_models_own_predictions(ex, default_model):
     """The closed-form scoring (and the global bias read back from predict) match the model."""
     for u in (0, 10, 500):
-        user = FoldIn(ex.user_factors_[u].astype(np.float64), float(ex.user_bias_[u]), "", None)
-        ours = score_items(ex, user)
+        user = NewUser(ex.user_factors_[u].astype(np.float64), float(ex.user_bias_[u]), "")
+        ours = ex.model.score(user)
         theirs = default_model.predict(
             torch.full((ex.dataset.n_items,), u), torch.arange(ex.dataset.n_items)
         ).numpy()
@@ -256,18 +266,18 @@ def test_fold_in_fits_the_given_ratings(ex):
     user = fold_in(ex, idx, r)
     fitted = user.rated.set_index("title")["fitted"]
     assert fitted["Star Wars (1977)"] > fitted["Fargo (1996)"] > fitted["Titanic (1997)"]
-    cold = score_items(ex, fold_in(ex, idx[:0], r[:0]), idx)
+    cold = ex.model.score(fold_in(ex, idx[:0], r[:0]), idx)
     # Closer to the given ratings than the average user's predictions are.
     assert ((user.rated["fitted"] - r) ** 2).sum() < ((cold - r) ** 2).sum()
     # More ratings of the same kind pull harder (the ridge prior weighs less).
     many = fold_in(ex, *parse_ratings(ex, {t: 5 for t in HORROR_FAN}))
     few = fold_in(ex, *parse_ratings(ex, {t: 5 for t in HORROR_FAN[:1]}))
-    scream = ex.resolve("Scream (1996)")
-    assert score_items(ex, many, [scream])[0] > score_items(ex, few, [scream])[0] - 1e-9
+    scream = ex.titles.resolve("Scream (1996)")
+    assert ex.model.score(many, [scream])[0] > ex.model.score(few, [scream])[0] - 1e-9
 
 
 def test_explanations_name_the_rated_movie_that_points_to_it(ex):
-    rec = ex.recommend({"Star Wars (1977)": 5, "Toy Story (1995)": 5}, k=30)
+    rec = recommend_for(ex, {"Star Wars (1977)": 5, "Toy Story (1995)": 5}, k=30)
     row = rec.table.set_index("title")
     assert row.loc["Empire Strikes Back, The (1980)", "contributions"][0]["title"] == (
         "Star Wars (1977)"
@@ -290,23 +300,25 @@ def test_explanations_name_the_rated_movie_that_points_to_it(ex):
 
 
 def test_genre_and_min_ratings_filters(ex):
-    rec = ex.recommend({"Star Wars (1977)": 5}, k=15, genres=["sci-fi", "Western"], min_ratings=100)
+    rec = recommend_for(
+        ex, {"Star Wars (1977)": 5}, k=15, genres=["sci-fi", "Western"], min_ratings=100
+    )
     assert len(rec.table) == 15
     assert rec.table["genres"].str.contains("Sci-Fi|Western").all()
     assert (rec.table["n_ratings"] >= 100).all()
     with pytest.raises(ConfigError, match="Unknown genre 'Horor'.*Horror"):
-        ex.recommend([], genres="Horor")
+        recommend_for(ex, [], genres="Horor")
 
 
 def test_novelty_trades_popularity_for_the_long_tail(ex):
     rated = {"Star Wars (1977)": 5, "Fargo": 4}
-    popular = ex.recommend(rated, k=20, novelty=0.0)
-    novel = ex.recommend(rated, k=20, novelty=1.0)
+    popular = recommend_for(ex, rated, k=20, novelty=0.0)
+    novel = recommend_for(ex, rated, k=20, novelty=1.0)
     assert novel.report.mean_popularity_pct < popular.report.mean_popularity_pct - 10
     assert novel.report.head_share <= popular.report.head_share
     # Without calibration the list is sorted by the rank score (predicted rating less novelty).
     assert (
-        ex.recommend(rated, k=20, novelty=1.0, calibration=0)
+        recommend_for(ex, rated, k=20, novelty=1.0, calibration=0)
         .table["rank_score"]
         .is_monotonic_decreasing
     )
@@ -317,10 +329,13 @@ def test_novelty_trades_popularity_for_the_long_tail(ex):
 def test_popularity_report_and_audit(ml100k, ex):
     most = np.argsort(-ex.n_ratings_)[:10]
     least = np.argsort(ex.n_ratings_)[:10]
-    hot, cold = popularity_report(ml100k, [most]), popularity_report(ml100k, [least])
+    hot, cold = (
+        Popularity(ml100k.items["n_ratings"]).report([most]),
+        Popularity(ml100k.items["n_ratings"]).report([least]),
+    )
     assert hot.mean_popularity_pct > 99 and hot.head_share == 1.0
     assert cold.mean_popularity_pct < 10 and cold.head_share == 0.0
-    both = popularity_report(ml100k, [most, most, least])
+    both = Popularity(ml100k.items["n_ratings"]).report([most, most, least])
     assert both.coverage == pytest.approx(20 / ml100k.n_items) and both.n_lists == 3
     # Over real users' lists: ranking by predicted rating alone shows everyone the same few
     # movies; taste (what is particular to each user) shows far more of the catalogue, and the
@@ -356,7 +371,7 @@ def test_popularity_report_and_audit(ml100k, ex):
 )
 def test_bad_ratings_get_a_clear_error(ex, ratings, error, message):
     with pytest.raises(error, match=message):
-        ex.recommend(ratings)
+        recommend_for(ex, ratings)
 
 
 def test_bad_settings_get_a_clear_error(ml100k, default_model):
@@ -370,11 +385,11 @@ def test_bad_settings_get_a_clear_error(ml100k, default_model):
         ({"ridge": 0}, "ridge must be a positive number"),
     ]:
         with pytest.raises(ConfigError, match=message):
-            recommend(ml100k, default_model, {"Star Wars (1977)": 5}, **kwargs)
+            recommend_for(Explorer(ml100k, default_model), {"Star Wars (1977)": 5}, **kwargs)
 
 
 def test_same_rating_twice_is_fine_and_json_is_plain(ex):
-    rec = ex.recommend([("Star Wars (1977)", 5), ("star wars", 5)], k=3)
+    rec = recommend_for(ex, [("Star Wars (1977)", 5), ("star wars", 5)], k=3)
     assert len(rec.user.rated) == 1
     d = rec.to_dict()
     assert [set(r) >= {"title", "score", "because", "contributions"} for r in d["recommendations"]]
@@ -394,10 +409,10 @@ def test_same_rating_twice_is_fine_and_json_is_plain(ex):
 
 def test_neural_model_recommends_and_explains(ml100k, small_nn_model):
     ex = Explorer(ml100k, small_nn_model)
-    assert not ex.is_dot
+    assert small_nn_model.contributions(ex.mean_user, [0], [3.0]) is None  # approximate "because"
     grads = [None if p.grad is None else p.grad.clone() for p in small_nn_model.parameters()]
     rated = {"Star Wars (1977)": 5, "Return of the Jedi (1983)": 5, "Titanic (1997)": 1}
-    rec = ex.recommend(rated, k=10)
+    rec = recommend_for(ex, rated, k=10)
     assert len(rec.table) == 10 and "Adam steps" in rec.user.method
     assert not set(rec.table["title"]) & {
         "Star Wars (1977)",
@@ -408,11 +423,11 @@ def test_neural_model_recommends_and_explains(ml100k, small_nn_model):
     assert rec.table["score"].between(lo, hi).all()
     fitted = rec.user.rated.set_index("title")["fitted"]
     assert fitted["Star Wars (1977)"] > fitted["Titanic (1997)"]
-    cold = ex.recommend([], k=10)
+    cold = recommend_for(ex, [], k=10)
     assert "cold start" in cold.user.method
     # The folded-in user is closer to the ratings (squared error, what it minimises) than the mean.
     idx, r = parse_ratings(ex, rated)
-    cold_pred = score_items(ex, cold.user, idx)
+    cold_pred = ex.model.score(cold.user, idx)
     assert ((rec.user.rated["fitted"].to_numpy() - r) ** 2).sum() < ((cold_pred - r) ** 2).sum()
     # Fold-in leaves the model's own weights and gradients alone.
     for before, p in zip(grads, small_nn_model.parameters(), strict=True):
@@ -429,7 +444,7 @@ def test_neural_model_analysis_runs_sensibly(ml100k, small_nn_model):
     assert len(near.table) == 5 and "Star Wars (1977)" not in set(near.table["title"])
     m = ex.embedding_map(n_items=200)
     assert len(m.coords) == 200 and m.explained_variance[0] > 0
-    assert ex.global_logit() == pytest.approx(float(small_nn_model.global_logit), abs=1e-5)
+    assert ex.model.intercept() == pytest.approx(float(small_nn_model.global_logit), abs=1e-5)
 
 
 def test_calibration_on_a_half_star_scale():
@@ -444,13 +459,15 @@ def test_calibration_on_a_half_star_scale():
     genres = ds.items["genres"].to_numpy()
     members = np.flatnonzero(["Horror" in g for g in genres] & ex.item_seen_)
     liked = members[np.argsort(-ex.n_ratings_[members])][:6]
-    assert genre_profile(ex, liked, np.full(6, 2.5)) is None
-    profile = genre_profile(ex, liked, np.r_[4.5, 4.5, 4.5, 3.0, 3.0, 3.0])
-    assert profile.liked == 6 and profile.share[genre_matrix(ex)[0].index("Horror")] == 1.0
+    assert genre_profile(ex.genres, liked, np.full(6, 2.5), ex.dataset.rating_scale) is None
+    profile = genre_profile(
+        ex.genres, liked, np.r_[4.5, 4.5, 4.5, 3.0, 3.0, 3.0], ex.dataset.rating_scale
+    )
+    assert profile.liked == 6 and profile.share[ex.genres.names.index("Horror")] == 1.0
     # Over three training seeds: 9 horror films in 10 by default, 0-1 without calibration.
-    rec = ex.recommend({int(ds.item_ids[i]): 4.5 for i in liked}, k=10, min_ratings=0)
+    rec = recommend_for(ex, {int(ds.item_ids[i]): 4.5 for i in liked}, k=10, min_ratings=0)
     horror = rec.table["genres"].str.contains("Horror").sum()
-    plain = ex.recommend(
-        {int(ds.item_ids[i]): 4.5 for i in liked}, k=10, min_ratings=0, calibration=0
+    plain = recommend_for(
+        ex, {int(ds.item_ids[i]): 4.5 for i in liked}, k=10, min_ratings=0, calibration=0
     )
     assert horror >= 6 > plain.table["genres"].str.contains("Horror").sum(), rec.table

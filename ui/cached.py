@@ -141,7 +141,10 @@ def recommend(
     taste: float,
     calibration: float,
 ):
-    return _ex.recommend(
+    from collab_core.recommend import recommend_for
+
+    return recommend_for(
+        _ex,
         list(ratings),
         k=k,
         genres=list(genres) or None,

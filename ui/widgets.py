@@ -77,7 +77,7 @@ def movie_picker(
 
     Up to `PICKER_MAX` movies the box lists them all (most-rated first). Larger catalogues would
     send every title to the browser on every run, so the box then lists the most-rated ones, and
-    a search field above it finds any title (the forgiving search of `collab_core.analysis`).
+    a search field above it finds any title (the forgiving search of `collab_core.titles`).
     """
     order, titles = _picker_order(ds.fingerprint, ds.items)
     options = order
@@ -109,7 +109,7 @@ def movie_picker(
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _title_index(fingerprint: str, _items: pd.DataFrame):
-    from collab_core.analysis import TitleIndex
+    from collab_core.titles import TitleIndex
 
     return TitleIndex(_items)
 
@@ -136,7 +136,7 @@ def item_columns(ds: Dataset, rows: Sequence[int] | np.ndarray) -> pd.DataFrame:
 
 
 def item_ref(ds: Dataset, index: int):
-    """How `collab_core.analysis` names a movie: its int item id, else (string ids) its title."""
+    """How `collab_core.titles` names a movie: its int item id, else (string ids) its title."""
     item_id = ds.items["item_id"].iloc[int(index)]
     if isinstance(item_id, (int, np.integer)):
         return int(item_id)

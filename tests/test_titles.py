@@ -1,0 +1,99 @@
+"""titles: forgiving title search and lookups on ML-100k and tiny generated catalogues."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from collab_core.data import make_dataset
+from collab_core.errors import UnknownItemError
+from collab_core.titles import TitleIndex, title_key
+
+
+@pytest.fixture(scope="module")
+def titles(ml100k):
+    return TitleIndex(ml100k.items, ml100k.name)
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ("Star Wars (1977)", "Star Wars (1977)"),
+        ("star wars", "Star Wars (1977)"),
+        ("STAR WARS (1977)", "Star Wars (1977)"),
+        ("The Godfather", "Godfather, The (1972)"),
+        ("godfather", "Godfather, The (1972)"),
+        ("Godfather, The", "Godfather, The (1972)"),
+        ("the godfather 1972", "Godfather, The (1972)"),
+        ("Godfather part II", "Godfather: Part II, The (1974)"),
+        ("il postino", "Postino, Il (1994)"),
+        ("se7en", "Seven (Se7en) (1995)"),
+        ("return of the jedi", "Return of the Jedi (1983)"),
+        ("empire strikes", "Empire Strikes Back, The (1980)"),
+        ("schindlers list", "Schindler's List (1993)"),
+    ],
+)
+def test_titles_are_found_forgivingly(titles, query, title):
+    assert titles.titles[titles.resolve(query)] == title
+
+
+def test_a_title_listed_twice_resolves_to_its_most_rated_copy(ml100k, titles):
+    idx = titles.resolve("Chasing Amy (1997)")
+    copies = ml100k.items[ml100k.items["title"] == "Chasing Amy (1997)"]
+    assert len(copies) == 2
+    assert idx == copies["n_ratings"].idxmax()
+
+
+def test_ambiguous_and_unknown_titles_list_candidates(titles):
+    with pytest.raises(UnknownItemError, match="matches 8 movies") as err:
+        titles.resolve("star trek")
+    assert "Star Trek: The Wrath of Khan (1982)" in str(err.value)
+    with pytest.raises(UnknownItemError, match="Shawshank Redemption, The \\(1994\\)"):
+        titles.resolve("shawshenk")
+    with pytest.raises(UnknownItemError, match="No movie matches 'xyzzy qqq'"):
+        titles.resolve("xyzzy qqq")
+    with pytest.raises(UnknownItemError, match="Give a movie title"):
+        titles.resolve("   ")
+
+
+def _tiny(titles_counts: dict[str, int]):
+    rows, items = [], []
+    for item, (title, n) in enumerate(titles_counts.items(), start=1):
+        items.append({"item_id": item, "title": title})
+        rows += [
+            {"user_id": u, "item_id": item, "rating": float(1 + u % 5), "timestamp": 0}
+            for u in range(n)
+        ]
+    return make_dataset(pd.DataFrame(rows), pd.DataFrame(items))
+
+
+def test_year_and_dominance_policy_on_remakes():
+    even = TitleIndex(_tiny({"Hamlet (1990)": 10, "Hamlet (1996)": 12, "Heat (1995)": 5}).items)
+    with pytest.raises(UnknownItemError, match="matches 2 movies: 'Hamlet \\(1996\\)', 'Hamlet"):
+        even.resolve("hamlet")
+    assert even.titles[even.resolve("Hamlet (1990)")] == "Hamlet (1990)"
+    assert even.titles[even.resolve("hamlet 1990")] == "Hamlet (1990)"
+    lopsided = TitleIndex(_tiny({"Hamlet (1990)": 3, "Hamlet (1996)": 30}).items)
+    assert lopsided.titles[lopsided.resolve("hamlet")] == "Hamlet (1996)"
+
+
+def test_title_key():
+    assert title_key("Godfather, The (1972)") == ("godfather", "godfather", 1972)
+    assert title_key("The Godfather") == ("godfather", "godfather", None)
+    assert title_key("Cité des enfants perdus, La (1995)")[0] == "cite des enfants perdus"
+    assert title_key("Seven (Se7en) (1995)")[1] == "seven se7en"
+
+
+def test_search_for_movie_pickers(titles):
+    found = titles.search("star", limit=8)
+    assert len(found) == 8
+    assert found["title"].iloc[0] == "Star Wars (1977)"  # the most-rated title starting with it
+    assert found["title"].str.lower().str.contains("star").all()
+    assert list(found.columns) == ["item_index", "title", "year", "n_ratings", "match"]
+    exact = titles.search("Toy Story (1995)", limit=3)
+    assert exact["match"].iloc[0] == "exact" and exact["title"].iloc[0] == "Toy Story (1995)"
+    popular = titles.search("", limit=5)
+    assert popular["n_ratings"].is_monotonic_decreasing
+    assert popular["title"].iloc[0] == "Star Wars (1977)"
+    typo = titles.search("casablanka", limit=3)
+    assert "Casablanca (1942)" in set(typo["title"])
