@@ -4,10 +4,11 @@ import streamlit as st
 
 from collab_core import plots
 from collab_core.analysis import BIAS_NOTE
-from ui import cached, context, widgets
+from ui import context, widgets
 
 st.title("Bias rankings")
-ds, stored, ex, key = context.model_page()
+page = context.model_page()
+ds = page.dataset
 
 st.markdown(
     "Every movie gets a learned **bias**: a number added to its predicted rating for every user. "
@@ -27,7 +28,7 @@ min_ratings = c1.slider(
 top = c2.slider("Movies at each end", 5, 30, 10, key="bias_top")
 
 with context.user_errors():
-    table = cached.biases(*key, ex, top=top, users=False, min_ratings=min_ratings)
+    table = page.biases(top=top, users=False, min_ratings=min_ratings)
 left, right = st.columns(2)
 high = table[table["end"] == "highest"]
 low = table[table["end"] == "lowest"]
@@ -56,7 +57,7 @@ st.caption(
     "ratings. Movies far above or below the trend are those the model judges differently "
     "from their average rating, once it accounts for who watched them."
 )
-items = cached.item_table(*key, ex)
+items = page.item_table()
 st.plotly_chart(plots.bias_scatter(items[items["n_ratings"] >= min_ratings]), key="bias_scatter")
 
 st.subheader("User biases")
@@ -65,10 +66,10 @@ st.caption(
     "high, negative for harsh critics."
 )
 with context.user_errors():
-    users = cached.biases(*key, ex, top=top, users=True, min_ratings=min(20, min_ratings))
+    users = page.biases(top=top, users=True, min_ratings=min(20, min_ratings))
 left, right = st.columns([1, 1])
 left.plotly_chart(
-    plots.histogram(ex.user_bias_, "Distribution of user biases", "user bias"),
+    plots.histogram(page.explorer.user_bias_, "Distribution of user biases", "user bias"),
     key="bias_users_hist",
 )
 with right:

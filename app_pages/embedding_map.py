@@ -3,7 +3,7 @@
 import streamlit as st
 
 from collab_core import export, plots
-from ui import cached, context, state, widgets
+from ui import context, state, widgets
 
 COLOURS = {
     "primary_genre": "Genre",
@@ -15,7 +15,8 @@ COLOURS = {
 HOVER = ["year", "primary_genre", "n_ratings", "mean_rating", "bias"]
 
 st.title("Embedding map")
-ds, stored, ex, key = context.model_page()
+page = context.model_page()
+ds = page.dataset
 
 st.markdown(
     "Each movie's embedding is a list of numbers the model learned. **PCA** finds the directions "
@@ -56,9 +57,7 @@ if method == "tsne" and n_items > 3000:
     st.warning("t-SNE on many movies takes a while on a CPU (it runs once, then is cached).")
 
 with context.user_errors():
-    emap = cached.embedding_map(
-        *key, ex, method=method, n_components=int(dims), n_items=int(n_items)
-    )
+    emap = page.embedding_map(method=method, n_components=int(dims), n_items=int(n_items))
 coords = emap.coords
 
 pick = widgets.movie_picker(
@@ -101,7 +100,7 @@ if emap.explained_variance:
     st.caption(
         f"The {len(emap.explained_variance)} components shown explain {shares} = "
         f"{sum(emap.explained_variance):.1%} of the variance of the "
-        f"{ex.item_factors_.shape[1]}-number embeddings."
+        f"{page.explorer.item_factors_.shape[1]}-number embeddings."
     )
 if emap.explained_variance:  # t-SNE axes mean nothing: the movies at their ends would mislead
     with st.expander("What the axes mean: the movies at each end", icon=":material/straighten:"):
@@ -131,7 +130,7 @@ with c1:
     )
 with c2:
     # Deferred (callables): the files are built when clicked, not on every rerun.
-    vectors, meta = ex.item_factors_, cached.item_table(*key, ex)
+    vectors, meta = page.explorer.item_factors_, page.item_table()
     columns = (*export.PROJECTOR_COLUMNS, "bias")
     help_text = (
         "For https://projector.tensorflow.org: Load, then choose vectors.tsv and metadata.tsv."

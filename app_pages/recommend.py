@@ -3,10 +3,11 @@
 import streamlit as st
 
 from collab_core import plots
-from ui import cached, context, rating, recommend_filters, widgets
+from ui import context, rating, recommend_filters, widgets
 
 st.title("Recommendations for you")
-ds, stored, ex, key = context.model_page()
+page = context.model_page()
+ds = page.dataset
 lo, hi = ds.rating_scale
 
 st.markdown(
@@ -22,12 +23,11 @@ with left:
     st.subheader("Your ratings")
     rated = rating.rating_panel(ds)  # {item index: rating}, kept per data set
     st.subheader("Filters")
-    filters = recommend_filters.filters(ex.genres.names)
+    filters = recommend_filters.filters(page.explorer.genres.names)
 
 with right:
-    ratings = tuple((widgets.item_ref(ds, i), r) for i, r in sorted(rated.items()))
     with context.user_errors():
-        rec = cached.recommend(*key, ex, ratings, **filters)
+        rec = page.recommend(rated, **filters)
     st.subheader("Recommended" if rated else "Popular with everyone (rate movies to personalise)")
     st.caption(
         "*predicted*: the rating the model expects from you (capped at the top of the scale). "

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from ui import cached, context, state, widgets
+from ui import context, state, widgets
 
 st.title("Similar movies")
-ds, stored, ex, key = context.model_page()
+page = context.model_page()
+ds = page.dataset
 
 st.markdown(
     "Movies whose embeddings point the same way are liked by the same people, so the nearest "
@@ -35,9 +36,7 @@ if query is None:
 state.set_similar_item(query)
 
 with context.user_errors():
-    result = cached.similar(
-        *key, ex, widgets.item_ref(ds, query), k=k, metric=metric, min_ratings=int(min_ratings)
-    )
+    result = page.nearest(query, k=k, metric=metric, min_ratings=int(min_ratings))
 table = result.table
 value = "similarity" if metric == "cosine" else "distance"
 row = ds.items.iloc[result.item_index]

@@ -1,7 +1,5 @@
 """Train: choose the lesson's settings, find a learning rate, train with live curves, compare runs."""
 
-import json
-
 import streamlit as st
 
 from collab_core import experiments, plots
@@ -40,7 +38,7 @@ with right:
 
 if find:
     with context.user_errors():
-        res = cached.lr_find(ds.fingerprint, json.dumps(config.key(), sort_keys=True), ds, config)
+        res = cached.lr_find(ds, config)
     state.set_lr_found(res, ds.fingerprint, config.model)
 res = state.lr_found(ds.fingerprint, config.model)  # None after a run for another model or data
 if res is not None:

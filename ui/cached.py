@@ -1,11 +1,13 @@
-"""Cached loaders: data sets keyed by where they come from, models by model_id, results by both.
+"""Cached loaders: data sets keyed by where they come from, models and explorers by model_id.
 
-Heavy objects (data sets, models) are `st.cache_resource` (shared, never copied); tables derived from
-them are `st.cache_data` keyed by `(fingerprint, model_id, parameters)` with the objects themselves
-passed as underscore arguments, which Streamlit does not hash.
+Heavy objects (data sets, models, explorers) are `st.cache_resource` (shared, never copied); tables
+derived from them are `st.cache_data` with the objects themselves passed as underscore arguments,
+which Streamlit does not hash. The answers of an explore page are cached in `ui.model_page`.
 """
 
 from __future__ import annotations
+
+import json
 
 import streamlit as st
 
@@ -80,14 +82,15 @@ def rating_histogram(fingerprint: str, _ds: Dataset):
 
 
 @st.cache_data(show_spinner="Running the learning-rate finder…", max_entries=16)
-def lr_find(fingerprint: str, config_key: str, _ds: Dataset, _config):
-    """`training.lr_find` once per (data set, config)."""
+def _lr_find(fingerprint: str, config_key: str, _ds: Dataset, _config):
     from collab_core.training import lr_find as run
 
     return run(_ds, _config)
 
 
-# --- analysis, once per (data set, model, parameters) -----------------------------------------
+def lr_find(ds: Dataset, config):
+    """`training.lr_find` once per (data set, config)."""
+    return _lr_find(ds.fingerprint, json.dumps(config.key(), sort_keys=True), ds, config)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -100,59 +103,6 @@ def _explorer(fingerprint: str, model_id: str, _ds: Dataset, _model):
 def explorer(ds: Dataset, stored):
     """The `analysis.Explorer` of the active model: factors, biases and title index, built once."""
     return _explorer(ds.fingerprint, stored.model_id, ds, stored.model)
-
-
-@st.cache_data(show_spinner="Ranking biases…", max_entries=32)
-def biases(fingerprint: str, model_id: str, _ex, *, top: int, users: bool, min_ratings: int):
-    return _ex.biases(top=top, users=users, min_ratings=min_ratings)
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def item_table(fingerprint: str, model_id: str, _ex):
-    """Every movie with its bias (for the bias scatter and the projector export)."""
-    import numpy as np
-
-    return _ex.item_table(np.arange(_ex.dataset.n_items))
-
-
-@st.cache_data(show_spinner="Projecting the embeddings…", max_entries=16)
-def embedding_map(
-    fingerprint: str, model_id: str, _ex, *, method: str, n_components: int, n_items: int
-):
-    return _ex.embedding_map(method=method, n_components=n_components, n_items=n_items)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def similar(fingerprint: str, model_id: str, _ex, item, *, k: int, metric: str, min_ratings: int):
-    return _ex.similar(item, k=k, metric=metric, min_ratings=min_ratings)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def recommend(
-    fingerprint: str,
-    model_id: str,
-    _ex,
-    ratings: tuple,
-    *,
-    k: int,
-    genres: tuple,
-    min_ratings: int,
-    novelty: float,
-    taste: float,
-    calibration: float,
-):
-    from collab_core.recommend import recommend_for
-
-    return recommend_for(
-        _ex,
-        list(ratings),
-        k=k,
-        genres=list(genres) or None,
-        min_ratings=min_ratings,
-        novelty=novelty,
-        taste=taste,
-        calibration=calibration,
-    )
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

@@ -9,6 +9,7 @@ from collab_core.errors import CollabError
 
 from . import cached, state
 from .errors import user_errors  # pages reach it here, with the rest of what they start from
+from .model_page import ModelPage
 from .training import default_model_button
 
 
@@ -60,9 +61,9 @@ def require_model(ds: Dataset):
     st.stop()
 
 
-def model_page():
-    """What every explore page starts from: the data set, the active model (or a stop with a hint),
-    its cached `Explorer`, and the (fingerprint, model_id) key the cached results take."""
+def model_page() -> ModelPage:
+    """What every explore page starts from: the data set, the active model (or a stop with a hint)
+    and its cached `Explorer`, whose questions cache themselves."""
     ds = dataset()
     stored = require_model(ds)
-    return ds, stored, cached.explorer(ds, stored), (ds.fingerprint, stored.model_id)
+    return ModelPage(ds, stored, cached.explorer(ds, stored))

@@ -133,11 +133,3 @@ def item_columns(ds: Dataset, rows: Sequence[int] | np.ndarray) -> pd.DataFrame:
     """title, year, genres, n_ratings, mean_rating for some item indices (a display helper)."""
     t = ds.items.iloc[np.asarray(rows, dtype=np.int64)]
     return t[["title", "year", "genres", "n_ratings", "mean_rating"]].reset_index(drop=True)
-
-
-def item_ref(ds: Dataset, index: int):
-    """How `collab_core.titles` names a movie: its int item id, else (string ids) its title."""
-    item_id = ds.items["item_id"].iloc[int(index)]
-    if isinstance(item_id, (int, np.integer)):
-        return int(item_id)
-    return str(ds.items["title"].iloc[int(index)])

@@ -92,3 +92,36 @@ def test_large_catalogues_get_a_search_field_in_the_movie_picker(open_page, monk
     no_errors(at)
     assert at.dataframe[0].value["title"].iloc[0] != "Return of the Jedi (1983)"
     assert "Movies like Return of the Jedi (1983)" in [s.value for s in at.subheader]
+
+
+def test_two_movies_sharing_a_title_stay_apart(open_page):
+    """Movies are chosen by item index, so the less-rated of two same-titled movies is the one
+    shown (string item ids: a title would name the most-rated copy)."""
+    from collab_core import paths
+    from collab_core.models import TrainConfig
+    from collab_core.store import ModelStore
+    from ui import uploads
+
+    raters = {f"m{i}": range(1, 41) for i in range(1, 31)} | {"m2": range(1, 11)}
+    ratings = "\n".join(
+        f"u{u},{i},{(u + 2 * n) % 5 + 1}" for n, (i, us) in enumerate(raters.items()) for u in us
+    )
+    titles = {"m1": "Twin (1990)", "m2": "Twin (1990)"}
+    items = "\n".join(f"m{i},{titles.get(f'm{i}', f'Film {i} (1980)')},Drama" for i in range(1, 31))
+    saved = uploads.save_upload(
+        f"userId,movieId,rating\n{ratings}\n".encode(),
+        "twins.csv",
+        f"movieId,title,genres\n{items}\n".encode(),
+        "movies.csv",
+    )
+    ds = uploads.load_upload(saved.folder)
+    stored = ModelStore(paths.models_dir()).get_or_train(ds, TrainConfig(epochs=2, device="cpu"))
+    twins = ds.items.index[ds.items["title"] == "Twin (1990)"]
+    less_rated = int(twins[ds.items.loc[twins, "n_ratings"].argmin()])
+    at = open_page("similar", model=False)
+    at.sidebar.selectbox(key="dataset_choice").set_value(saved.key).run()
+    at.sidebar.selectbox(key="model_id").set_value(stored.model_id).run()
+    at.selectbox(key="similar_pick").set_value(less_rated).run()
+    no_errors(at)
+    assert at.subheader[0].value == "Movies like Twin (1990)"
+    assert any(c.value.startswith("10 ratings") for c in at.caption)
