@@ -11,8 +11,10 @@ import json
 
 import streamlit as st
 
-from collab_core import movielens, paths
+from collab_core import movielens, paths, plots
+from collab_core.analysis import Explorer
 from collab_core.data import Dataset, load_dataset
+from collab_core.store import ModelStore
 
 from . import state, uploads
 
@@ -53,8 +55,6 @@ def dataset() -> Dataset:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _store(models_dir: str):
-    from collab_core.store import ModelStore
-
     return ModelStore(models_dir)
 
 
@@ -76,13 +76,12 @@ def stored_model(model_id: str):
 @st.cache_data(show_spinner=False, max_entries=8)
 def rating_histogram(fingerprint: str, _ds: Dataset):
     """The Home page's histogram, once per data set (counting 25M ratings takes a while)."""
-    from collab_core import plots
-
     return plots.rating_histogram(_ds.ratings["rating"])
 
 
 @st.cache_data(show_spinner="Running the learning-rate finder…", max_entries=16)
 def _lr_find(fingerprint: str, config_key: str, _ds: Dataset, _config):
+    # Here, not at the top: collab_core.training loads numba (half a second) for every page.
     from collab_core.training import lr_find as run
 
     return run(_ds, _config)
@@ -95,8 +94,6 @@ def lr_find(ds: Dataset, config):
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _explorer(fingerprint: str, model_id: str, _ds: Dataset, _model):
-    from collab_core.analysis import Explorer
-
     return Explorer(_ds, _model)
 
 

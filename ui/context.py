@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from collab_core import paths
 from collab_core.data import Dataset
 from collab_core.errors import CollabError
 
@@ -21,8 +22,6 @@ def dataset() -> Dataset:
 
 def models(ds: Dataset) -> list[dict]:
     """The store's usable models for this data set, newest first, with full config and metrics."""
-    from collab_core import paths
-
     with user_errors():
         rows = [r for r in cached.store().list(fingerprint=ds.fingerprint) if not r.get("problem")]
     out = []

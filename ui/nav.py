@@ -6,6 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from . import sidebar
+
 ROOT = Path(__file__).resolve().parent.parent
 # Not "pages/": Streamlit treats a folder of that name as a v1 multipage app, and a fresh server's
 # first visit to /train would then run that page alone, without st.navigation and the sidebar.
@@ -29,8 +31,6 @@ def page(key: str, *, default: bool = False) -> st.Page:
 
 def run(default: str = "home") -> None:
     """Set up the page, the navigation and the shared sidebar, then run the chosen page."""
-    from . import sidebar
-
     st.set_page_config(page_title="Collab Explorer", page_icon=":material/movie:", layout="wide")
     sections: dict[str, list] = {}
     for key, (*_, section) in PAGES.items():

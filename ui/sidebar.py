@@ -6,6 +6,7 @@ import streamlit as st
 
 from collab_core.devices import describe, pick_device
 from collab_core.errors import CollabError
+from collab_core.models import TrainConfig
 
 from . import cached, context, state, uploads
 from .widgets import model_label
@@ -60,7 +61,5 @@ def render() -> None:
 
 def _preferred(ds, ids: list[str]) -> str:
     """The default model if it is trained, else the newest."""
-    from collab_core.models import TrainConfig
-
     default = cached.store().model_id(ds, TrainConfig())
     return default if default in ids else ids[0]

@@ -10,6 +10,7 @@ import streamlit as st
 
 from collab_core import export
 from collab_core.data import Dataset
+from collab_core.titles import TitleIndex
 
 # Beyond this many movies a picker lists the most-rated ones and searches for the rest.
 PICKER_MAX = 5000
@@ -109,8 +110,6 @@ def movie_picker(
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _title_index(fingerprint: str, _items: pd.DataFrame):
-    from collab_core.titles import TitleIndex
-
     return TitleIndex(_items)
 
 
