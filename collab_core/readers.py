@@ -506,3 +506,40 @@ def split_genres(value) -> list[str]:
         return []
     sep = "|" if "|" in value else ","
     return [g.strip() for g in value.split(sep) if g.strip()]
+
+
+def file_columns(data: bytes) -> list[str]:
+    """The column names of a table's header row, as the readers name them; [] without a header.
+
+    For the Upload page's column mapping. Only the head of a text file is read; a file the readers
+    would refuse gives [] (loading it raises the `DataError` that says what is wrong).
+    """
+    if data[:4] == b"PAR1":
+        # Imported here: only a Parquet upload needs pyarrow's schema reader.
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.read_schema(io.BytesIO(data)).names)
+        except (pa.ArrowException, OSError):
+            return []
+    try:
+        layout = _sniff_text(_read_head(data), "the file", None)
+    except DataError:
+        return []
+    if not layout.has_header:
+        return []
+    line, sep = layout.first_line, layout.sep
+    if sep == "::":  # as `read_table` reads it
+        line, sep = line.replace("::", "\t"), "\t"
+    try:
+        header = pd.read_csv(
+            io.StringIO(line),
+            sep=sep,
+            header=0,
+            engine="python" if sep == r"\s+" else "c",
+            skipinitialspace=True,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError):
+        return []
+    return [str(c) for c in header.columns]

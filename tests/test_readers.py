@@ -1,4 +1,4 @@
-"""Reading users' files: formats, column detection, encodings, and every bad input."""
+"""Reading users' files: formats, column detection, encodings, every bad input, the column sniffer."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from test_data import CSV, ITEMS, parquet_bytes, write_file
 
 from collab_core.data import load_dataset, load_ratings_file
 from collab_core.errors import DataError
-from collab_core.readers import human_bytes, read_ratings, split_genres
+from collab_core.readers import file_columns, human_bytes, read_ratings, split_genres
 
 # ---------------------------------------------------------------------------------------------
 # Formats and column detection
@@ -282,6 +282,39 @@ def test_explicit_8bit_encoding_on_utf16_text_is_rejected():
         load_ratings_file(data, ratings_name="w.csv", encoding="latin-1")
     ds = load_ratings_file(data, ratings_name="w.csv", encoding="utf-16-le")
     assert ds.ratings["rating"].tolist() == [3.0, 4.0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The column sniffer (the Upload page's column mapping) and sizes in messages
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (b"userId,movieId,rating\n1,10,4\n", ["userId", "movieId", "rating"]),
+        (b"who\twhat\thow\n1\t10\t4\n", ["who", "what", "how"]),
+        (b"user;item;rating\n1;10;4\n", ["user", "item", "rating"]),
+        (b"UserID::MovieID::Rating\n1::10::4\n", ["UserID", "MovieID", "Rating"]),
+        ('"user", "item","stars"\n1,10,4\n'.encode("utf-16"), ["user", "item", "stars"]),
+        (b"1\t10\t4\t881250949\n2\t10\t3\t881250950\n", []),  # no header: read by position
+        (b"", []),
+        (b"PK\x03\x04" + b"\x00" * 60, []),
+        (b"PAR1 cut short", []),
+    ],
+    ids=["csv", "tsv", "semicolon", "dat", "utf16-quoted", "headerless", "empty", "zip", "parquet"],
+)
+def test_file_columns_are_the_columns_the_reader_sees(data, expected):
+    assert file_columns(data) == expected
+
+
+def test_file_columns_of_parquet_and_mapping_them_loads_the_file():
+    blob = parquet_bytes(pd.DataFrame({"who": [1, 2], "what": [5, 6], "how": [1.0, 4.0]}))
+    assert file_columns(blob) == ["who", "what", "how"]
+    text = b"who,what,how\n1,5,1\n2,6,4\n"
+    mapping = dict(zip(["user_id", "item_id", "rating"], file_columns(text), strict=True))
+    for data in (blob, text):
+        ratings, _ = read_ratings(data, name="odd", mapping=mapping)
+        assert ratings["rating"].tolist() == [1.0, 4.0]
 
 
 def test_human_bytes():
