@@ -1,30 +1,18 @@
-"""Ratings data: the `Dataset` object, the GroupLens layouts, and the entry points that load them."""
+"""Ratings data: the `Dataset` object, and `load_dataset` / `load_ratings_file`, which make one."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from . import grouplens, movielens
 from .errors import DataError
-from .readers import (
-    ITEM_COLUMNS,
-    YEAR_IN_TITLE,
-    Source,
-    display_name,
-    items_from_table,
-    read_ratings,
-    read_table,
-    split_genres,
-    to_ids,
-)
-
-Progress = Callable[[float, str], None]
+from .readers import Source, display_name, read_ratings
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,44 +158,6 @@ def _examples(index, n: int = 3) -> str:
     return ", ".join(repr(v) for v in list(index[:n]))
 
 
-def read_items(
-    source: Source,
-    *,
-    name: str | None = None,
-    encoding: str | None = None,
-    max_bytes: int | None = None,
-) -> tuple[pd.DataFrame, list[str]]:
-    """Read an items file (id, title, optional genres and year); returns (items, notes)."""
-    display = display_name(source, name)
-    df, notes = read_table(source, display, encoding, ITEM_COLUMNS, max_bytes)
-    if _is_u_item(df):
-        return _from_u_item(df), notes
-    return items_from_table(df, display), notes
-
-
-def _is_u_item(df: pd.DataFrame) -> bool:
-    """A headerless ML-100k u.item: id|title|release|video|url then 19 0/1 genre flags."""
-    if df.shape[1] != 24 or df.columns[0] != "item_id":
-        return False
-    flags = df.iloc[:, 5:]
-    return bool(flags.isin([0, 1]).all().all())
-
-
-def _from_u_item(df: pd.DataFrame) -> pd.DataFrame:
-    from .movielens import GENRES  # movielens imports this module; import here, not at the top
-
-    flags = df.iloc[:, 5:].to_numpy(bool)
-    release = pd.to_datetime(df.iloc[:, 2], format="%d-%b-%Y", errors="coerce")
-    return pd.DataFrame(
-        {
-            "item_id": to_ids(df["item_id"]),
-            "title": df["title"].astype(str).str.strip(),
-            "year": release.dt.year.astype("Int64"),
-            "genres": [[g for g, on in zip(GENRES, row, strict=True) if on] for row in flags],
-        }
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # Entry points
 
@@ -233,7 +183,9 @@ def load_ratings_file(
     )
     it = None
     if items is not None:
-        it, item_notes = read_items(items, name=items_name, encoding=encoding, max_bytes=max_bytes)
+        it, item_notes = grouplens.read_items(
+            items, name=items_name, encoding=encoding, max_bytes=max_bytes
+        )
         notes += item_notes
     source = str(ratings) if isinstance(ratings, (str, os.PathLike)) else display
     return make_dataset(r, it, name=name or Path(display).stem, source=source, notes=notes)
@@ -244,7 +196,7 @@ def load_dataset(
     *,
     items: str | os.PathLike | None = None,
     mapping: dict[str, str] | None = None,
-    progress: Progress | None = None,
+    progress: movielens.Progress | None = None,
 ) -> Dataset:
     """The data set at `path`, or MovieLens 100k when `path` is None.
 
@@ -253,9 +205,8 @@ def load_dataset(
     A ratings file with a movies file beside it in the same layout picks that up too.
     """
     if path is None:
-        from .movielens import load_movielens_100k
-
-        return load_movielens_100k(progress=progress)
+        r, it, source = movielens.load_frames(progress)
+        return make_dataset(r, it, name=movielens.NAME, source=source)
     p = Path(path).expanduser()
     if not p.exists():
         raise DataError(
@@ -267,40 +218,27 @@ def load_dataset(
             "item ids and titles, or leave it out."
         )
     if p.is_dir():
-        return _load_folder(p, items, mapping)
-    if items is None:
-        for candidate in ("movies.csv", "movies.dat", "u.item"):
-            sibling = p.with_name(candidate)
-            if sibling.exists() and sibling != p:
-                try:
-                    return _load_file(p, sibling, mapping)
-                except DataError as exc:
-                    if "shares no item ids" not in str(exc):
-                        raise
-                    raise DataError(
-                        f"{candidate} beside {p.name} was taken as its items file, but: {exc} "
-                        "Give the right items file explicitly, or move that one away."
-                    ) from None
+        return load_dataset(grouplens.ratings_file(p), items=items, mapping=mapping)
+    sibling = grouplens.items_beside(p) if items is None else None
+    if sibling is not None:
+        try:
+            return _load_file(p, sibling, mapping)
+        except DataError as exc:
+            if "shares no item ids" not in str(exc):
+                raise
+            raise DataError(
+                f"{sibling.name} beside {p.name} was taken as its items file, but: {exc} "
+                "Give the right items file explicitly, or move that one away."
+            ) from None
     return _load_file(p, items, mapping)
 
 
 def _load_file(p: Path, items, mapping) -> Dataset:
-    if items is not None and Path(items).name == "u.item":  # GroupLens' own '|' layout
-        from .movielens import read_grouplens_100k_items
-
+    if items is not None and grouplens.is_own_items_file(items):  # u.item, movies.dat
         r, notes = read_ratings(p, mapping=mapping)
         return make_dataset(
             r,
-            read_grouplens_100k_items(Path(items).read_bytes()),
-            name=p.parent.name or p.stem,
-            source=str(p),
-            notes=notes,
-        )
-    if items is not None and Path(items).suffix == ".dat":
-        r, notes = read_ratings(p, mapping=mapping)
-        return make_dataset(
-            r,
-            read_dat_movies(Path(items)),
+            grouplens.read_own_items_file(items),
             name=p.parent.name or p.stem,
             source=str(p),
             notes=notes,
@@ -308,31 +246,3 @@ def _load_file(p: Path, items, mapping) -> Dataset:
     # ml-latest / ml-25m's ratings.csv is named after its folder, like the other GroupLens layouts.
     name = p.parent.name if p.name == "ratings.csv" and p.parent.name else None
     return load_ratings_file(p, items, mapping=mapping, name=name)
-
-
-def _load_folder(folder: Path, items, mapping) -> Dataset:
-    for ratings_name in ("u.data", "ratings.dat", "ratings.csv"):
-        if (folder / ratings_name).exists():
-            return load_dataset(folder / ratings_name, items=items, mapping=mapping)
-    raise DataError(
-        f"{folder} holds no ratings file this app knows (u.data, ratings.dat or "
-        "ratings.csv). Give the ratings file's path instead."
-    )
-
-
-def read_dat_movies(path: Path) -> pd.DataFrame:
-    """ml-1m / ml-10m `movies.dat`: MovieID::Title::Genres, Latin-1 (ml-1m) or UTF-8 (ml-10m)."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    rows = [ln.split("::") for ln in text.splitlines() if ln.strip()]
-    bad = [i + 1 for i, r in enumerate(rows) if len(r) != 3]
-    if bad:
-        raise DataError(f"{path.name}: line {bad[0]} is not MovieID::Title::Genres.")
-    items = pd.DataFrame(rows, columns=["item_id", "title", "genres"])
-    items["item_id"] = to_ids(items["item_id"])
-    items["year"] = pd.to_numeric(items["title"].str.extract(YEAR_IN_TITLE)[0], errors="coerce")
-    items["genres"] = [split_genres(g) for g in items["genres"]]
-    return items
