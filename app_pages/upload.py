@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from collab_core.data import COLUMN_ALIASES, load_ratings_file
+from collab_core.data import load_ratings_file
 from collab_core.errors import CollabError
+from collab_core.readers import COLUMN_ALIASES
 from ui import state, uploads
 
 TYPES = ["csv", "tsv", "txt", "dat", "data", "parquet"]

@@ -34,13 +34,9 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def _size_text(n: int | None) -> str:
-    if n is None:
-        return "?"
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} B"
+    from .readers import human_bytes  # here, not at the top: readers loads pandas
+
+    return "?" if n is None else human_bytes(n)
 
 
 def cmd_models(args: argparse.Namespace) -> int:

@@ -19,14 +19,14 @@ import tempfile
 import time
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import paths
-from .data import Dataset, Progress, make_dataset
 from .errors import DataError
+from .grouplens import parse_grouplens_zip, parse_recbole
 
 GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 GROUPLENS_MD5 = "0e33842e24a9c977be4e0107933c0723"
@@ -39,27 +39,8 @@ RECBOLE_SHA256 = {
     "ml-100k.item": "51d7cdf777ce5c0f5b32c1d947a4a81fe07d75e78abbe761e0cd4d0756064532",
     "ml-100k.user": "4f670007d9cfbeb9807e757209af1555b9bcc186bde25e767f67cb67c6dd5972",
 }
-GENRES = [
-    "unknown",
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children's",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-]
+# A long load reports (fraction done, message) through one of these.
+Progress = Callable[[float, str], None]
 CACHE_FILES = ("ratings.parquet", "items.parquet", "users.parquet", "meta.json")
 NAME = "MovieLens 100k"
 # The published shape of ML-100k: a cache that reads but does not have it is damaged.
@@ -74,10 +55,13 @@ def cache_dir() -> Path:
     return paths.data_dir() / "ml-100k"
 
 
-def load_movielens_100k(
+def load_frames(
     progress: Progress | None = None, *, allow_download: bool = True
-) -> Dataset:
-    """MovieLens 100k as a `Dataset`, fetching and converting it on first use."""
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """MovieLens 100k's (ratings, items, source) from the cache, fetched and converted on first use.
+
+    A damaged cache is removed and fetched again (or, with `allow_download=False`, reported).
+    """
     progress = progress or _quiet
     folder = cache_dir()
     if not all((folder / f).exists() for f in CACHE_FILES):
@@ -97,8 +81,8 @@ def load_movielens_100k(
                 "removed, run `collab-explorer data` to fetch it again."
             ) from None
         fetch_movielens_100k(folder, progress)
-        return load_movielens_100k(progress, allow_download=False)
-    return make_dataset(ratings, items, name=NAME, source=source)
+        return load_frames(progress, allow_download=False)
+    return ratings, items, source
 
 
 def read_cache(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
@@ -186,60 +170,6 @@ def download(
     return blob
 
 
-def parse_grouplens_zip(blob: bytes) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """ratings, items, users frames from GroupLens' ml-100k.zip bytes."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(blob)) as zf:
-            names = {Path(n).name: n for n in zf.namelist()}
-            data, item, user = (zf.read(names[n]) for n in ("u.data", "u.item", "u.user"))
-    except (zipfile.BadZipFile, KeyError) as exc:
-        raise DataError(f"ml-100k.zip is not the expected archive ({exc}).") from None
-    try:
-        ratings = pd.read_csv(
-            io.BytesIO(data),
-            sep="\t",
-            header=None,
-            names=["user_id", "item_id", "rating", "timestamp"],
-        )
-        users = pd.read_csv(
-            io.BytesIO(user),
-            sep="|",
-            header=None,
-            dtype={"zip_code": str},
-            names=["user_id", "age", "gender", "occupation", "zip_code"],
-        )
-        return _typed(ratings), read_grouplens_100k_items(item), users
-    except DataError:
-        raise
-    except Exception as exc:  # a damaged member reads as a pandas/numpy error
-        raise DataError(
-            f"ml-100k.zip holds files that are not in the GroupLens layout ({exc})."
-        ) from None
-
-
-def read_grouplens_100k_items(raw: bytes) -> pd.DataFrame:
-    """u.item: id|title|release date|video date|url|19 genre flags, Latin-1."""
-    cols = ["item_id", "title", "release", "video", "url"] + GENRES
-    try:
-        df = pd.read_csv(io.BytesIO(raw), sep="|", header=None, names=cols, encoding="latin-1")
-        flags = df[GENRES].fillna(0).to_numpy(np.int64).astype(bool)
-        item_id = df["item_id"].astype(np.int64)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise DataError(
-            f"u.item is not in the GroupLens layout (id|title|release date|video "
-            f"date|url|19 genre flags): {exc}"
-        ) from None
-    year = pd.to_datetime(df["release"], format="%d-%b-%Y", errors="coerce").dt.year
-    return pd.DataFrame(
-        {
-            "item_id": item_id,
-            "title": df["title"].astype(str),
-            "year": year.astype("Int64"),
-            "genres": [[g for g, on in zip(GENRES, row, strict=True) if on] for row in flags],
-        }
-    )
-
-
 def fetch_recbole_files(
     progress=None, *, spec: str = RECBOLE_SPEC, sha256: dict[str, str] | None = None
 ) -> dict[str, bytes]:
@@ -283,44 +213,6 @@ def extract_recbole_files(wheel: bytes, sha256: dict[str, str]) -> dict[str, byt
         if hashlib.sha256(blob).hexdigest() != sha256[n]:
             raise DataError(f"{n} from the RecBole wheel does not match its known sha256.")
     return files
-
-
-def parse_recbole(files: dict[str, bytes]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """ratings, items, users from RecBole's tab-separated atomic files (titles without the year)."""
-
-    def read(name):
-        df = pd.read_csv(io.BytesIO(files[name]), sep="\t", dtype=str, keep_default_na=False)
-        df.columns = [c.split(":")[0] for c in df.columns]
-        return df
-
-    inter, item, user = read("ml-100k.inter"), read("ml-100k.item"), read("ml-100k.user")
-    ratings = _typed(inter.rename(columns={"user_id": "user_id", "item_id": "item_id"}))
-    year = pd.to_numeric(item["release_year"], errors="coerce").astype("Int64")
-    title = item["movie_title"].where(item["movie_title"] != "unkonwn", "unknown")
-    title = [t if pd.isna(y) else f"{t} ({y})" for t, y in zip(title, year, strict=True)]
-    items = pd.DataFrame(
-        {
-            "item_id": item["item_id"].astype(np.int64),
-            "title": title,
-            "year": year,
-            "genres": [c.split() for c in item["class"]],
-        }
-    )
-    users = user.rename(columns={"zip_code": "zip_code"})
-    users["user_id"] = users["user_id"].astype(np.int64)
-    users["age"] = users["age"].astype(np.int64)
-    return ratings, items, users
-
-
-def _typed(ratings: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "user_id": ratings["user_id"].astype(np.int64),
-            "item_id": ratings["item_id"].astype(np.int64),
-            "rating": ratings["rating"].astype(np.float32),
-            "timestamp": pd.to_numeric(ratings["timestamp"]).astype(np.int64),
-        }
-    )
 
 
 def write_cache(folder: Path, ratings, items, users, source: str) -> None:

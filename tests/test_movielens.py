@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_grouplens import RB_FILES, RB_INTER, grouplens_zip
 
 from collab_core import movielens, paths
 from collab_core.data import load_dataset
@@ -97,7 +98,7 @@ def private_cache(ml100k, tmp_path, monkeypatch):
 def test_damaged_cache_is_rebuilt(private_cache, ml100k, damage):
     folder, calls = private_cache
     damage(folder)
-    ds = movielens.load_movielens_100k()
+    ds = load_dataset()
     assert calls == [folder]
     assert ds.fingerprint == ml100k.fingerprint
     assert len(ds.ratings) == 100_000
@@ -107,7 +108,7 @@ def test_damaged_cache_without_download_says_so(private_cache):
     folder, calls = private_cache
     (folder / "ratings.parquet").write_bytes(b"garbage")
     with pytest.raises(DataError, match="cache .* is damaged"):
-        movielens.load_movielens_100k(allow_download=False)
+        movielens.load_frames(allow_download=False)
     assert calls == []
     assert not (folder / "ratings.parquet").exists()  # removed, so the next load refetches
 
@@ -115,36 +116,11 @@ def test_damaged_cache_without_download_says_so(private_cache):
 def test_missing_cache_without_download_is_a_data_error(tmp_path, monkeypatch):
     monkeypatch.setenv(paths.ENV_HOME, str(tmp_path))
     with pytest.raises(DataError, match="not in the cache"):
-        movielens.load_movielens_100k(allow_download=False)
+        movielens.load_frames(allow_download=False)
 
 
 # ---------------------------------------------------------------------------------------------
 # The GroupLens download path, served from a local HTTP server
-
-U_DATA = b"1\t1\t5\t881250949\n1\t2\t3\t881250950\n2\t1\t4\t891717742\n2\t3\t1\t878887116\n"
-U_USER = b"1|24|M|technician|85711\n2|53|F|other|94043\n"
-
-
-def _u_item() -> bytes:
-    def row(i, title, date, flags):
-        bits = ["1" if g in flags else "0" for g in movielens.GENRES]
-        return "|".join([str(i), title, date, "", "http://x"] + bits)
-
-    lines = [
-        row(1, "Toy Story (1995)", "01-Jan-1995", {"Animation", "Children's", "Comedy"}),
-        row(2, "GoldenEye (1995)", "01-Jan-1995", {"Action", "Thriller"}),
-        row(3, "Misérables, Les (1995)", "01-Jan-1995", {"Drama"}),
-    ]
-    return ("\n".join(lines) + "\n").encode("latin-1")
-
-
-def _grouplens_zip(members: dict[str, bytes] | None = None) -> bytes:
-    members = members or {"u.data": U_DATA, "u.item": _u_item(), "u.user": U_USER}
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, blob in members.items():
-            zf.writestr(f"ml-100k/{name}", blob)
-    return buf.getvalue()
 
 
 @pytest.fixture
@@ -175,7 +151,7 @@ def serve():
 
 
 def test_grouplens_zip_is_downloaded_checked_and_cached(serve, tmp_path):
-    blob = _grouplens_zip()
+    blob = grouplens_zip()
     url = serve(blob)
     seen = []
     source = movielens.fetch_movielens_100k(
@@ -203,7 +179,7 @@ def test_grouplens_zip_is_downloaded_checked_and_cached(serve, tmp_path):
 
 
 def test_download_with_wrong_md5_is_rejected(serve, tmp_path):
-    url = serve(_grouplens_zip())
+    url = serve(grouplens_zip())
     with pytest.raises(DataError, match="damaged .*md5"):
         movielens.download(url, "0" * 32)
     with pytest.raises(DataError, match="md5"):
@@ -236,37 +212,8 @@ def test_both_sources_failing_names_both(monkeypatch, tmp_path):
     assert "load your own ratings file" in msg
 
 
-def test_grouplens_zip_missing_a_member_is_a_data_error():
-    blob = _grouplens_zip({"u.data": U_DATA, "u.user": U_USER})
-    with pytest.raises(DataError, match="not the expected archive"):
-        movielens.parse_grouplens_zip(blob)
-    with pytest.raises(DataError, match="not the expected archive"):
-        movielens.parse_grouplens_zip(b"not a zip")
-
-
-def test_grouplens_zip_with_damaged_member_is_a_data_error():
-    blob = _grouplens_zip({"u.data": b"1\tx\t5\t1\n", "u.item": _u_item(), "u.user": U_USER})
-    with pytest.raises(DataError, match="GroupLens layout"):
-        movielens.parse_grouplens_zip(blob)
-
-
 # ---------------------------------------------------------------------------------------------
 # The RecBole wheel path, on a generated wheel-shaped zip
-
-RB_INTER = (
-    b"user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
-    b"196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t242\t1\t878887116\n"
-)
-RB_ITEM = (
-    b"item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n"
-    b"242\tKolya\t1997\tComedy\n302\tL.A. Confidential\t1997\tCrime Film-Noir Mystery Thriller\n"
-    b"267\tunkonwn\t\tunknown\n"
-)
-RB_USER = (
-    b"user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n"
-    b"196\t49\tM\twriter\t55105\n186\t39\tF\texecutive\t00000\n22\t25\tM\twriter\t40206\n"
-)
-RB_FILES = {"ml-100k.inter": RB_INTER, "ml-100k.item": RB_ITEM, "ml-100k.user": RB_USER}
 
 
 def _wheel(files: dict[str, bytes]) -> bytes:
@@ -278,17 +225,10 @@ def _wheel(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def test_recbole_wheel_files_are_extracted_checked_and_converted():
+def test_recbole_wheel_files_are_extracted_and_checked():
     sha = {n: hashlib.sha256(b).hexdigest() for n, b in RB_FILES.items()}
     files = movielens.extract_recbole_files(_wheel(RB_FILES), sha)
-    assert files == RB_FILES
-    ratings, items, users = movielens.parse_recbole(files)
-    assert ratings["user_id"].tolist() == [196, 186, 22]
-    assert ratings["rating"].tolist() == [3.0, 3.0, 1.0]
-    assert ratings["timestamp"].tolist() == [881250949, 891717742, 878887116]
-    assert items["title"].tolist() == ["Kolya (1997)", "L.A. Confidential (1997)", "unknown"]
-    assert items["genres"].tolist()[1] == ["Crime", "Film-Noir", "Mystery", "Thriller"]
-    assert users["zip_code"].tolist()[1] == "00000"  # zip codes stay text
+    assert files == RB_FILES  # converted by grouplens.parse_recbole: see test_grouplens
 
 
 def test_recbole_wheel_with_wrong_sha256_is_rejected():

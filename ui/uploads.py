@@ -6,17 +6,14 @@ the folder path alone, and uploads survive a browser refresh or a server restart
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from collab_core import paths
 from collab_core.data import Dataset, load_ratings_file
+from collab_core.readers import file_columns as file_columns  # the Upload page's column sniffer
 
 PREFIX = "upload:"
 
@@ -98,21 +95,3 @@ def load_upload(folder: str | Path) -> Dataset:
         items_name=meta.get("items_name"),
         mapping=meta.get("mapping"),
     )
-
-
-def file_columns(data: bytes) -> list[str]:
-    """The column names of an uploaded table (for the mapping widgets); [] when it has no header."""
-    if data[:4] == b"PAR1":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        try:
-            return list(pq.read_schema(io.BytesIO(data)).names)
-        except (pa.ArrowException, OSError):  # damaged: the reader's DataError says what is wrong
-            return []
-    head = data[:65536].decode("utf-8", errors="ignore").splitlines()[:50]
-    try:
-        df = pd.read_csv(io.StringIO("\n".join(head)), sep=None, engine="python", nrows=5)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError):
-        return []
-    return [str(c) for c in df.columns]
