@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from .devices import CHOICES as DEVICES
 from .errors import CollabError
 
 
@@ -97,7 +98,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, help="training epochs")
     p.add_argument("--lr", type=float, help="(peak) learning rate")
     p.add_argument("--bs", type=int, help="batch size (0 = full batch)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--seed", type=int, default=42, help="random seed (split and initial weights)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 

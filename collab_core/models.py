@@ -10,12 +10,12 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .devices import CHOICES as DEVICES
 from .errors import ConfigError
 
 MODELS = ("dot", "nn")
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("one_cycle", "cosine_restarts", "constant")
-DEVICES = ("auto", "cpu", "cuda", "mps")
 
 # Per-model defaults for the fields left as None: the best settings found by
 # `python benchmarks/accuracy.py` (several seeds of ML-100k 80/20; see the README table).
