@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from collab_core import plots
+from collab_core.config import MODEL_DEFAULTS, OPTIMIZERS, SCHEDULES, TrainConfig
 from collab_core.devices import CHOICES as DEVICE_CHOICES
 from collab_core.experiments import SWEEPS, comparison_configs, sweep_configs
-from collab_core.models import MODEL_DEFAULTS, OPTIMIZERS, SCHEDULES, TrainConfig
 from ui import cached, context, state, widgets
 from ui.training import remember, train_with_progress
 

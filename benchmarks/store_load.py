@@ -34,8 +34,8 @@ def main() -> None:
     if args.home:
         os.environ["COLLAB_EXPLORER_HOME"] = args.home
 
+    from collab_core.config import TrainConfig
     from collab_core.data import load_dataset
-    from collab_core.models import TrainConfig
     from collab_core.store import ModelStore
 
     ds = load_dataset()

@@ -104,7 +104,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace):
-    from .models import TrainConfig
+    from .config import TrainConfig
 
     given = {
         "n_factors": args.factors,

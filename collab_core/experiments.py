@@ -6,8 +6,8 @@ can train exactly what the page trains (each through the model store, like any o
 
 from __future__ import annotations
 
+from .config import TrainConfig
 from .errors import ConfigError
-from .models import TrainConfig
 
 # The sweep's settings and their default values: too little weight decay overfits, too much
 # underfits; too few factors cannot express tastes, many need more decay.

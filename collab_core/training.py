@@ -46,10 +46,11 @@ import torch
 from torch import Tensor
 
 from . import kernels
+from .config import TrainConfig
 from .data import Dataset
 from .devices import pick_device
 from .errors import ConfigError, TrainingCancelled
-from .models import CollabNN, DotProductBias, TrainConfig, build_model, default_y_range
+from .models import CollabNN, DotProductBias, build_model, default_y_range
 from .splits import random_split
 
 PREDICT_CHUNK = 1 << 20

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from collab_core.config import TrainConfig
 from collab_core.errors import ConfigError
 from collab_core.experiments import COMPARISON, SWEEPS, comparison_configs, sweep_configs
-from collab_core.models import TrainConfig
 
 
 def test_a_sweep_changes_one_setting_and_keeps_the_rest():

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from collab_core import kernels, training
+from collab_core.config import TrainConfig
 from collab_core.data import make_dataset
 from collab_core.errors import ConfigError
-from collab_core.models import TrainConfig
 from collab_core.training import fit
 
 pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")

@@ -19,9 +19,9 @@ import torch
 from safetensors.torch import save as save_safetensors
 
 from collab_core.cli import main as cli_main
+from collab_core.config import TrainConfig
 from collab_core.data import make_dataset
 from collab_core.errors import StoreError, TrainingCancelled
-from collab_core.models import TrainConfig
 from collab_core.store import (
     FORMAT_VERSION,
     ModelStore,
@@ -265,7 +265,7 @@ RACE_SCRIPT = textwrap.dedent(
     from pathlib import Path
     import pandas as pd
     from collab_core.data import make_dataset
-    from collab_core.models import TrainConfig
+    from collab_core.config import TrainConfig
     from collab_core.store import ModelStore
 
     data, root, sync, me, other = sys.argv[1:6]

@@ -12,9 +12,10 @@ import pytest
 import torch
 
 from collab_core import cli, training
+from collab_core.config import TrainConfig
 from collab_core.data import make_dataset
 from collab_core.errors import ConfigError, TrainingCancelled
-from collab_core.models import DotProductBias, TrainConfig, build_model, sigmoid_range
+from collab_core.models import DotProductBias, build_model, sigmoid_range
 from collab_core.splits import random_split
 from collab_core.training import _FusedDot, _schedule, fit, lr_find
 

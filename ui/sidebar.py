@@ -60,7 +60,7 @@ def render() -> None:
 
 def _preferred(ds, ids: list[str]) -> str:
     """The default model if it is trained, else the newest."""
-    from collab_core.models import TrainConfig
+    from collab_core.config import TrainConfig
 
     default = cached.store().model_id(ds, TrainConfig())
     return default if default in ids else ids[0]
