@@ -21,14 +21,16 @@ MODEL_DEFAULTS: dict[str, dict] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TrainConfig:
     """Everything that decides a trained model; also (minus `device`) the model-store key.
 
-    Fields left as None take the chosen model's tuned default (`MODEL_DEFAULTS`) when the config is
-    built, so `TrainConfig()` and `TrainConfig(model="nn")` are each the best configuration found.
-    (Because of that, switch model with `TrainConfig(model="nn", ...)`, not `dataclasses.replace`,
-    which would keep the dot model's resolved values.)
+    `n_factors`, `wd`, `epochs`, `lr` and `bs` left as None mean "the model's tuned default"
+    (`MODEL_DEFAULTS`), so `TrainConfig()` and `TrainConfig(model="nn")` are each the best
+    configuration found, and `dataclasses.replace(config, model="nn")` takes the neural model's
+    defaults for whatever `config` left unset (what was set stays set). `resolved()` fills them in;
+    training reads that. Two configs are equal when they resolve to the same settings (`device`
+    aside), i.e. when they train the same model.
 
     - `n_factors`: embedding size of the dot model; for `nn` it is ignored unless `nn_emb_sizes` is
       None and `n_factors > 0`, in which case both embeddings get that size.
@@ -66,16 +68,33 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise ConfigError(f"model must be one of {MODELS}, not {self.model!r}.")
-        for name, value in MODEL_DEFAULTS[self.model].items():
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, value)
-        # Tuples survive JSON round trips as lists; store them as tuples so keys compare equal.
+        # Tuples survive JSON round trips as lists; keep them tuples (hashable, immutable).
         object.__setattr__(self, "nn_layers", tuple(int(x) for x in self.nn_layers))
         if self.nn_emb_sizes is not None:
             object.__setattr__(self, "nn_emb_sizes", tuple(int(x) for x in self.nn_emb_sizes))
-        self._validate()
+        self.resolved()._validate()
+
+    def resolved(self) -> TrainConfig:
+        """This config with every setting left as None replaced by its model's default."""
+        unset = {k: v for k, v in MODEL_DEFAULTS[self.model].items() if getattr(self, k) is None}
+        return dataclasses.replace(self, **unset) if unset else self
+
+    def _settings(self) -> tuple:
+        """The resolved values of every field that changes the trained weights (not `device`)."""
+        full = self.resolved()
+        return tuple(getattr(full, f.name) for f in dataclasses.fields(self) if f.compare)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TrainConfig):
+            return NotImplemented
+        return self._settings() == other._settings()
+
+    def __hash__(self) -> int:
+        return hash(self._settings())
 
     def _validate(self) -> None:
+        """Check a resolved config's values (None fields are filled before this is called)."""
+
         def bad(msg: str) -> ConfigError:
             return ConfigError(f"Invalid training setting: {msg}")
 
@@ -120,8 +139,8 @@ class TrainConfig:
             )
 
     def key(self) -> dict:
-        """Every field that changes the trained weights (all but `device`), JSON-ready."""
-        d = dataclasses.asdict(self)
+        """Every field that changes the trained weights (all but `device`), resolved, JSON-ready."""
+        d = dataclasses.asdict(self.resolved())
         d.pop("device")
         d["nn_layers"] = list(self.nn_layers)
         d["nn_emb_sizes"] = None if self.nn_emb_sizes is None else list(self.nn_emb_sizes)

@@ -6,6 +6,8 @@ can train exactly what the page trains (each through the model store, like any o
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .config import TrainConfig
 from .errors import ConfigError
 
@@ -34,15 +36,10 @@ def sweep_configs(base: TrainConfig, param: str, values=None) -> list[TrainConfi
     if not len(values):
         raise ConfigError(f"Choose at least one value of {param} to sweep.")
     cast = int if param == "n_factors" else float
-    return [_replace(base, **{param: cast(v)}) for v in sorted(set(values))]
+    return [replace(base, **{param: cast(v)}) for v in sorted(set(values))]
 
 
 def comparison_configs(device: str = "auto") -> dict[str, TrainConfig]:
     """The lesson's comparison (`COMPARISON`), each from the default config, by label."""
     base = TrainConfig(device=device)
-    return {label: _replace(base, **overrides) for label, overrides in COMPARISON.items()}
-
-
-def _replace(config: TrainConfig, **changes) -> TrainConfig:
-    """A copy with `changes`, checked like any config (`TrainConfig.from_dict`)."""
-    return TrainConfig.from_dict({**config.key(), "device": config.device, **changes})
+    return {label: replace(base, **overrides) for label, overrides in COMPARISON.items()}

@@ -294,6 +294,7 @@ def build_model(
         raise ConfigError(
             f"A model needs at least one user and one item (got {n_users}, {n_items})."
         )
+    config = config.resolved()
     if config.model == "dot":
         return DotProductBias(n_users, n_items, config.n_factors, y_range, global_mean)
     return CollabNN(

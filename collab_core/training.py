@@ -92,7 +92,7 @@ class TrainResult:
     history: list[dict]
     metrics: dict
     device: str
-    config: TrainConfig
+    config: TrainConfig  # resolved: every setting as it was trained
 
 
 @dataclass
@@ -506,7 +506,7 @@ def fit(
     and every epoch; `cancel()` returning True stops between two batches with `TrainingCancelled`.
     The returned model is on the CPU in eval mode whatever device trained it.
     """
-    config = config or TrainConfig()
+    config = (config or TrainConfig()).resolved()
     device = pick_device(config.device)
     tr, va = _prepare(dataset, config, train, valid, device)
     model = _fresh_model(config, dataset, tr, device)
@@ -651,7 +651,7 @@ def lr_find(
     exceeds four times its minimum. The suggestion is fastai's "valley": a point in the longest
     falling stretch of the curve, so it always lies inside the sweep.
     """
-    config = config or TrainConfig()
+    config = (config or TrainConfig()).resolved()
     if not 0 < start_lr < end_lr:
         raise ConfigError(f"lr_find needs 0 < start_lr < end_lr (got {start_lr}, {end_lr}).")
     if num_it < 5:

@@ -12,7 +12,7 @@ from collab_core.errors import ConfigError
 
 
 def test_defaults_are_resolved_per_model():
-    dot, nn_ = TrainConfig(), TrainConfig(model="nn")
+    dot, nn_ = TrainConfig().resolved(), TrainConfig(model="nn").resolved()
     for name, value in MODEL_DEFAULTS["dot"].items():
         assert getattr(dot, name) == value
     for name, value in MODEL_DEFAULTS["nn"].items():
@@ -59,7 +59,20 @@ def test_bad_settings_are_config_errors(kwargs, message):
         TrainConfig(**kwargs)
 
 
-def test_replace_keeps_resolved_values():
-    # Documented gotcha: dataclasses.replace copies the dot model's resolved defaults.
+def test_replace_takes_the_new_models_defaults_and_keeps_what_was_set():
     nn_cfg = dataclasses.replace(TrainConfig(), model="nn")
-    assert nn_cfg.lr == MODEL_DEFAULTS["dot"]["lr"]
+    assert nn_cfg == TrainConfig(model="nn")
+    assert nn_cfg.resolved().lr == MODEL_DEFAULTS["nn"]["lr"]
+    assert nn_cfg.key() == TrainConfig(model="nn").key()
+    mine = dataclasses.replace(TrainConfig(lr=0.5, epochs=3), model="nn").resolved()
+    assert (mine.lr, mine.epochs, mine.wd) == (0.5, 3, MODEL_DEFAULTS["nn"]["wd"])
+    # A value the new model cannot take is caught like any other.
+    with pytest.raises(ConfigError, match="n_factors"):
+        dataclasses.replace(TrainConfig(model="nn", n_factors=0), model="dot")
+
+
+def test_equal_configs_train_the_same_model():
+    assert TrainConfig() == TrainConfig(**MODEL_DEFAULTS["dot"])
+    assert hash(TrainConfig()) == hash(TrainConfig(**MODEL_DEFAULTS["dot"]))
+    assert TrainConfig() != TrainConfig(model="nn") and TrainConfig() != TrainConfig(seed=1)
+    assert TrainConfig(device="cpu") == TrainConfig(device="cuda")  # device is not a setting
