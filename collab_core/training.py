@@ -389,7 +389,7 @@ class _CompiledDot:
         self.u, self.i, self.r = tr.u.numpy(), tr.i.numpy(), tr.r.numpy()
 
     def step_slice(self, perm: np.ndarray, start: int, stop: int, lr: float, mom: float) -> float:
-        return self.kernel.step(self.u, self.i, self.r, perm, start, stop, lr, mom)
+        return self.kernel.step(self.u, self.i, self.r, perm[start:stop], lr, mom)
 
     def score(self, data: _Tensors) -> tuple[float, float]:
         seen = self.model.user_seen.numpy(), self.model.item_seen.numpy()

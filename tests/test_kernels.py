@@ -126,7 +126,7 @@ def test_thread_count_does_not_change_the_result():
             threads=threads,
         )
         losses = [
-            ker.step(u, i, r, perm, s, min(len(r), s + 256), 0.01, 0.9)
+            ker.step(u, i, r, perm[s : s + 256], 0.01, 0.9)
             for s in range(0, len(r), 256)
         ]
         runs.append((ker.table.copy(), losses))
