@@ -150,6 +150,11 @@ def _prepare(dataset: Dataset, config: TrainConfig, train, valid, device):
     return tr, va
 
 
+def _batch_size(config: TrainConfig, n: int) -> int:
+    """`config.bs`, or all `n` ratings when it is 0 (full batch) or at least `n`."""
+    return n if config.bs == 0 or config.bs >= n else config.bs
+
+
 def _seen(idx: Tensor, n: int) -> Tensor:
     seen = torch.zeros(n, dtype=torch.bool, device=idx.device)
     seen[idx.long()] = True
@@ -490,10 +495,6 @@ def _fresh_model(config: TrainConfig, dataset: Dataset, tr: _Tensors, device: to
     return model.to(device)
 
 
-def _batch_size(config: TrainConfig, n: int) -> int:
-    return n if config.bs == 0 or config.bs >= n else config.bs
-
-
 @contextmanager
 def _cpu_threads(device: torch.device, work: int) -> Iterator[None]:
     """Use one thread for small batches on the CPU (restored afterwards)."""
@@ -554,6 +555,7 @@ def fit(
 def _fit_sgd(
     model, config: TrainConfig, tr: _Tensors, va: _Tensors, callback, cancel
 ) -> list[dict]:
+    """The loop: `config.epochs` passes over `tr` in shuffled batches, then `va`'s score."""
     device = tr.r.device
     n = len(tr)
     bs = _batch_size(config, n)
