@@ -259,7 +259,7 @@ def _adam_or_momentum(m: Tensor, v: Tensor | None, grad: Tensor, t: int, mom: fl
     b1, b2 = mom, 0.99
     m.mul_(b1).add_(grad, alpha=1 - b1)
     v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
-    return (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt_() + 1e-8)
+    return (m / (1 - b1**t)).div_((v / (1 - b2**t)).sqrt_().add_(1e-8))
 
 
 class _DotTable(_Engine):
