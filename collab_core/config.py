@@ -9,15 +9,33 @@ from dataclasses import dataclass, field
 from .devices import CHOICES as DEVICES
 from .errors import ConfigError
 
-MODELS = ("dot", "nn")
+MODELS = ("dot", "nn", "bayes")
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("one_cycle", "cosine_restarts", "constant")
+# The Bayesian model's noise: "robust" gives every user and every movie its own noise precision
+# (scaled around the global one), "gaussian" one precision for all ratings (plain BPMF).
+NOISES = ("robust", "gaussian")
+BAYES_MAX_FACTORS = 256  # the sampler's cost grows with n_factors squared (per rating, per sweep)
 
 # Per-model defaults for the fields left as None: the best settings found by
 # `python benchmarks/accuracy.py` (several seeds of ML-100k 80/20; see the README table).
 MODEL_DEFAULTS: dict[str, dict] = {
     "dot": {"n_factors": 64, "wd": 0.15, "epochs": 10, "lr": 0.03, "bs": 4096},
     "nn": {"n_factors": 0, "wd": 0.01, "epochs": 14, "lr": 0.005, "bs": 1024},
+    # Gibbs sampling (bayes.py): epochs are sweeps; `burn_in` left as None is a quarter of them.
+    "bayes": {"n_factors": 10, "epochs": 200, "noise": "robust"},
+}
+# Settings a model never reads: left out of its store key and of config equality, so they cannot
+# split one model into several store entries. (The neural settings stay in the dot model's key,
+# as they always were: its stored ids must not change.)
+_BAYES_UNUSED = (
+    "wd", "lr", "bs", "optimizer", "momentum", "schedule", "nn_layers", "nn_dropout",
+    "nn_emb_dropout", "nn_batchnorm", "nn_emb_sizes", "nn_bias", "nn_swa_start",
+)  # fmt: skip
+UNUSED: dict[str, tuple[str, ...]] = {
+    "dot": ("burn_in", "noise"),
+    "nn": ("burn_in", "noise"),
+    "bayes": _BAYES_UNUSED,
 }
 
 
@@ -43,6 +61,12 @@ class TrainConfig:
       BatchNorm statistics) are averaged over every later step (SWA), and the average is what is
       validated and returned. 1.0 turns it off. Default 0.5: with 14 epochs it took ML-100k's
       validation RMSE from 0.931 (10 epochs, no averaging) to 0.923, lower on every seed tried.
+
+    `model="bayes"` fits the dot model by Gibbs sampling (`bayes.py`): `epochs` is the number of
+    sweeps, the first `burn_in` of them (default: a quarter) are discarded and the rest are the
+    kept samples that are averaged; `noise` is "robust" or "gaussian" (`NOISES`). It learns its
+    priors instead of taking `wd`, and has no learning rate or batches: `wd`, `lr`, `bs`, the
+    optimiser and the `nn_` settings are not read (`UNUSED`), nor `burn_in`/`noise` by the others.
     """
 
     model: str = "dot"
@@ -61,6 +85,8 @@ class TrainConfig:
     nn_emb_sizes: tuple[int, int] | None = None
     nn_bias: bool = False
     nn_swa_start: float = 0.5
+    burn_in: int | None = None
+    noise: str | None = None
     valid_frac: float = 0.2
     seed: int = 42
     device: str = field(default="auto", compare=False)
@@ -77,12 +103,19 @@ class TrainConfig:
     def resolved(self) -> TrainConfig:
         """This config with every setting left as None replaced by its model's default."""
         unset = {k: v for k, v in MODEL_DEFAULTS[self.model].items() if getattr(self, k) is None}
+        if self.model == "bayes" and self.burn_in is None:
+            epochs = unset.get("epochs", self.epochs)
+            unset["burn_in"] = epochs // 4 if isinstance(epochs, int) else epochs
         return dataclasses.replace(self, **unset) if unset else self
 
     def _settings(self) -> tuple:
         """The resolved values of every field that changes the trained weights (not `device`)."""
-        full = self.resolved()
-        return tuple(getattr(full, f.name) for f in dataclasses.fields(self) if f.compare)
+        full, unused = self.resolved(), UNUSED[self.model]
+        return tuple(
+            getattr(full, f.name)
+            for f in dataclasses.fields(self)
+            if f.compare and f.name not in unused
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TrainConfig):
@@ -110,6 +143,9 @@ class TrainConfig:
             raise bad(
                 f"n_factors must be between 0 (automatic sizes) and 4096, not {self.n_factors}."
             )
+        if self.model == "bayes":
+            self._validate_bayes(bad)
+            return
         if not (self.wd >= 0 and math.isfinite(self.wd)):
             raise bad(f"wd (weight decay) must be a number >= 0, not {self.wd}.")
         if not 1 <= self.epochs <= 10_000:
@@ -138,12 +174,36 @@ class TrainConfig:
                 f"nn_emb_sizes must be two positive sizes (user, item), not {self.nn_emb_sizes}."
             )
 
+    def _validate_bayes(self, bad) -> None:
+        """The Bayesian model's own checks: rank, sweeps, burn-in, noise."""
+        if not 1 <= self.n_factors <= BAYES_MAX_FACTORS:
+            raise bad(
+                f"n_factors (the rank) must be between 1 and {BAYES_MAX_FACTORS} for the Bayesian "
+                f"model, not {self.n_factors}."
+            )
+        if not 1 <= self.epochs <= 10_000:
+            raise bad(f"epochs (Gibbs sweeps) must be between 1 and 10000, not {self.epochs}.")
+        if not 0 <= self.burn_in < self.epochs:
+            raise bad(
+                f"burn_in must be at least 0 and less than the number of sweeps (epochs = "
+                f"{self.epochs}), not {self.burn_in}: the sweeps after the burn-in are the samples "
+                "that are kept and averaged."
+            )
+        if self.noise not in NOISES:
+            raise bad(f"noise must be one of {NOISES}, not {self.noise!r}.")
+        if not 0 < self.valid_frac < 1:
+            raise bad(f"valid_frac must be between 0 and 1 (exclusive), not {self.valid_frac}.")
+
     def key(self) -> dict:
-        """Every field that changes the trained weights (all but `device`), resolved, JSON-ready."""
+        """Every field that changes the trained weights (all but `device` and the model's
+        `UNUSED` settings), resolved, JSON-ready."""
         d = dataclasses.asdict(self.resolved())
         d.pop("device")
-        d["nn_layers"] = list(self.nn_layers)
-        d["nn_emb_sizes"] = None if self.nn_emb_sizes is None else list(self.nn_emb_sizes)
+        for name in UNUSED[self.model]:
+            d.pop(name)
+        if "nn_layers" in d:
+            d["nn_layers"] = list(self.nn_layers)
+            d["nn_emb_sizes"] = None if self.nn_emb_sizes is None else list(self.nn_emb_sizes)
         return d
 
     @classmethod

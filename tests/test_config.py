@@ -76,3 +76,29 @@ def test_equal_configs_train_the_same_model():
     assert hash(TrainConfig()) == hash(TrainConfig(**MODEL_DEFAULTS["dot"]))
     assert TrainConfig() != TrainConfig(model="nn") and TrainConfig() != TrainConfig(seed=1)
     assert TrainConfig(device="cpu") == TrainConfig(device="cuda")  # device is not a setting
+
+
+def test_bayes_defaults_and_key_leave_out_what_it_never_reads():
+    cfg = TrainConfig(model="bayes").resolved()
+    assert (cfg.n_factors, cfg.epochs, cfg.burn_in, cfg.noise) == (10, 200, 50, "robust")
+    assert TrainConfig(model="bayes", epochs=40).resolved().burn_in == 10  # a quarter
+    key = TrainConfig(model="bayes", wd=0.5, lr=1.0, device="cpu").key()
+    assert set(key) == {"model", "n_factors", "epochs", "burn_in", "noise", "valid_frac", "seed"}
+    assert TrainConfig.from_dict(key) == TrainConfig(model="bayes")  # wd/lr: not its settings
+    assert "burn_in" not in TrainConfig().key() and "noise" not in TrainConfig(model="nn").key()
+    assert TrainConfig(burn_in=3) == TrainConfig()  # the dot model never reads it
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"epochs": 0}, "epochs \\(Gibbs sweeps\\) must be between 1"),
+        ({"epochs": 20, "burn_in": 20}, "burn_in must be .* less than the number of sweeps"),
+        ({"burn_in": -1}, "burn_in must be at least 0"),
+        ({"n_factors": 0}, "n_factors \\(the rank\\) must be between 1 and 256"),
+        ({"noise": "laplace"}, "noise must be one of"),
+    ],
+)
+def test_bad_bayes_settings_are_config_errors(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(model="bayes", **kwargs)
