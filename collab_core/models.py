@@ -1,4 +1,4 @@
-"""The models and the one interface they share: `CollabModel`; `DotProductBias`, `CollabNN`, `FactorModel`."""
+"""The models and the one interface they share: `CollabModel`; `DotProductBias`, `CollabNN`, `FactorModel`, `BayesDot`."""
 
 from __future__ import annotations
 
@@ -105,8 +105,9 @@ class NewUser:
     `factors` [d] and `bias` (logit units; NaN where the model has no user bias to fit) are what
     was fitted; `method` says how. `rows` holds the neural model's per-user parameter rows (what it
     scores with), `parts` a linear model's exact decomposition: column j is rated movie j's share
-    of [factors, bias] (see `_LinearModel.fold_in`). `rated` is filled in by the recommender: the
-    rated movies with the rating given and the one fitted.
+    of [factors, bias] (see `_LinearModel.fold_in`), `cov` the posterior covariance of
+    [factors, bias] where the model has one (`BayesDot`). `rated` is filled in by the recommender:
+    the rated movies with the rating given and the one fitted.
     """
 
     factors: np.ndarray
@@ -115,6 +116,7 @@ class NewUser:
     rated: pd.DataFrame | None = None
     rows: dict[str, Tensor] = field(default_factory=dict, repr=False)
     parts: np.ndarray | None = field(default=None, repr=False)
+    cov: np.ndarray | None = field(default=None, repr=False)
 
 
 class CollabModel(nn.Module):
@@ -136,6 +138,8 @@ class CollabModel(nn.Module):
     - `score(user, items=None) -> np.ndarray`: that user's predicted ratings (all items for None).
     - `contributions(user, items, scores) -> [len(items), n_rated] | None`: how many rating points
       each rated movie added to each item, where the model can say exactly (None otherwise).
+    - `score_sd(user, items=None) -> np.ndarray | None`: the posterior spread (sd, in rating
+      points) of those predictions, where the model has a posterior (None otherwise).
     """
 
     n_users: int
@@ -173,6 +177,9 @@ class CollabModel(nn.Module):
         raise NotImplementedError
 
     def contributions(self, user: NewUser, items, scores) -> np.ndarray | None:
+        return None
+
+    def score_sd(self, user: NewUser, items=None) -> np.ndarray | None:
         return None
 
     def to_logit(self, r) -> np.ndarray:
@@ -228,13 +235,28 @@ class _LinearModel(CollabModel):
         V, b = self._item_side(items)
         X = np.c_[V.astype(np.float64), np.ones(len(items))]  # [n, d+1]
         t = self.to_logit(ratings) - b - self.intercept()
-        ridge = FOLD_IN_RIDGE if ridge is None else ridge
-        A = X.T @ X + ridge * np.eye(X.shape[1])
+        R, method = self._fold_ridge(ridge, X.shape[1])  # [d+1]: the pull towards the start
+        c = self._rating_weights(items)  # each rating's weight in the fit (None: all 1)
+        Xc = X if c is None else X * c[:, None]
+        A = Xc.T @ X + np.diag(R)
         w0 = np.r_[start.factors, start.bias]
-        w = np.linalg.solve(A, X.T @ t + ridge * w0)
-        parts = np.linalg.solve(A, (X * t[:, None]).T)  # [d+1, n]
+        w = np.linalg.solve(A, Xc.T @ t + R * w0)
+        parts = np.linalg.solve(A, (Xc * t[:, None]).T)  # [d+1, n]
+        return NewUser(w[:-1], float(w[-1]), method, parts=parts, cov=self._fold_cov(A))
+
+    def _fold_ridge(self, ridge: float | None, d: int) -> tuple[np.ndarray, str]:
+        """The fold-in's pull towards the start per coordinate of [factors, bias], and its name."""
+        ridge = FOLD_IN_RIDGE if ridge is None else ridge
         method = f"fold-in: ridge regression in logit space (ridge {ridge:g}), exact"
-        return NewUser(w[:-1], float(w[-1]), method, parts=parts)
+        return np.full(d, float(ridge)), method
+
+    def _rating_weights(self, items: np.ndarray) -> np.ndarray | None:
+        """How much each rated movie's rating counts in the fold-in (None: all alike)."""
+        return None
+
+    def _fold_cov(self, A: np.ndarray) -> np.ndarray | None:
+        """The folded-in user's posterior covariance, for models that have a posterior."""
+        return None
 
     def score(self, user: NewUser, items=None) -> np.ndarray:
         V, b = _numpy(self.item_factors()), _numpy(self.item_bias())
@@ -432,6 +454,78 @@ class FactorModel(_LinearModel):
 
     def intercept(self) -> float:
         return float(self.g[0])
+
+
+class BayesDot(FactorModel):
+    """The dot model fitted by Gibbs sampling (`bayes.py`), held as posterior means.
+
+    prediction = clip(p_u · q_i + b_u + b_i + g, *scale): the sampled model is linear with
+    Gaussian noise (no sigmoid), and its predictions are clipped to the rating scale. `P`, `Q` are
+    the kept samples' factors averaged after aligning each to the running mean (see `bayes.py`);
+    the biases are posterior means, `g` the training mean. Buffers besides `FactorModel`'s:
+    `scale` (lo, hi), `item_var` (posterior variance of each movie's score for the average user),
+    `item_noise` (each movie's noise precision relative to the average, 1 for "gaussian" noise)
+    and `prior` (`PRIOR_NAMES`: the learned precisions, posterior means). A new user is fitted
+    as the exact posterior under that prior, the movies held at their means; `score_sd` is the
+    spread of its predictions.
+    """
+
+    PRIOR_NAMES = ("user factors", "user bias", "item factors", "item bias", "noise")
+
+    def __init__(self, n_users: int, n_items: int, n_factors: int):
+        super().__init__(
+            np.zeros((n_users, n_factors), np.float32),
+            np.zeros((n_items, n_factors), np.float32),
+            user_bias=np.zeros(n_users, np.float32),
+            item_bias=np.zeros(n_items, np.float32),
+        )
+        self.register_buffer("scale", torch.tensor([-torch.inf, torch.inf]))
+        self.register_buffer("item_var", torch.zeros(n_items))
+        self.register_buffer("item_noise", torch.ones(n_items))
+        self.register_buffer("prior", torch.ones(len(self.PRIOR_NAMES)))
+
+    @torch.no_grad()
+    def predict(self, users, items) -> Tensor:
+        return super().predict(users, items).clamp(*self.scale.tolist())
+
+    def to_rating(self, z) -> np.ndarray:
+        return np.clip(np.asarray(z, np.float64), *self.scale.tolist())
+
+    def learned_prior(self) -> dict[str, float]:
+        """The learned precisions by name (factors: the mean over dimensions; noise: α)."""
+        return dict(zip(self.PRIOR_NAMES, self.prior.tolist(), strict=True))
+
+    def _prior_var(self, d: int) -> np.ndarray:
+        """Prior variance of [factors, bias] relative to the noise's, 1/λ · α, per coordinate."""
+        lam_f, lam_b, *_, alpha = self.prior.double().tolist()
+        return np.r_[np.full(d - 1, alpha / lam_f), alpha / lam_b]
+
+    def mean_user(self) -> NewUser:
+        user = super().mean_user()
+        d = len(user.factors) + 1
+        user.cov = np.diag(self._prior_var(d)) / float(self.prior[-1])  # anyone at all: the prior
+        return user
+
+    def _fold_ridge(self, ridge: float | None, d: int) -> tuple[np.ndarray, str]:
+        if ridge is not None:
+            return np.full(d, float(ridge)), f"fold-in: ridge regression (ridge {ridge:g}), exact"
+        return 1 / self._prior_var(d), "fold-in: the posterior under the learned prior, exact"
+
+    def _rating_weights(self, items: np.ndarray) -> np.ndarray:
+        return self.item_noise.double().numpy()[items]  # a noisy movie's rating says less
+
+    def _fold_cov(self, A: np.ndarray) -> np.ndarray:
+        return np.linalg.inv(A) / float(self.prior[-1])  # the precision is alpha * A
+
+    def score_sd(self, user: NewUser, items=None) -> np.ndarray | None:
+        """sqrt(x_i' cov x_i + item_var_i), x_i = [q_i, 1]: the user's and the movie's spread."""
+        if user.cov is None:
+            return None
+        V, _ = self._item_side(items)
+        X = np.c_[V.astype(np.float64), np.ones(len(V))]
+        var = self.item_var.double().numpy()
+        var = var if items is None else var[np.asarray(items, np.int64)]
+        return np.sqrt(np.einsum("ij,jk,ik->i", X, user.cov, X) + var)
 
 
 class CollabNN(CollabModel):
@@ -654,6 +748,8 @@ def build_model(
     config = config.resolved()
     if config.model == "dot":
         return DotProductBias(n_users, n_items, config.n_factors, y_range, global_mean)
+    if config.model == "bayes":  # filled in by `bayes.sample`; no link range (rating units)
+        return BayesDot(n_users, n_items, config.n_factors)
     return CollabNN(
         n_users,
         n_items,
