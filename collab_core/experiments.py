@@ -38,6 +38,11 @@ def sweep_configs(base: TrainConfig, param: str, values=None) -> list[TrainConfi
     """`base` once per value of `param` (default: `SWEEPS[param]`), in increasing order."""
     if param not in SWEEPS:
         raise ConfigError(f"Cannot sweep {param!r}; choose one of {', '.join(SWEEPS)}.")
+    if param == "wd" and base.model == "bayes":
+        raise ConfigError(
+            "The Bayesian model has no weight decay to sweep: it learns its prior from the data. "
+            "Sweep n_factors, or choose the dot model to see what wd does."
+        )
     values = SWEEPS[param] if values is None else values
     if not len(values):
         raise ConfigError(f"Choose at least one value of {param} to sweep.")

@@ -54,7 +54,7 @@ REQUIRED_META: dict[str, type | tuple[type, ...]] = {
     "config": dict,
     "n_users": int,
     "n_items": int,
-    "y_range": list,
+    "y_range": (list, type(None)),  # None: a model without a link range (`BayesDot`)
     "sha256": str,
     "size": int,
 }
@@ -445,7 +445,7 @@ class ModelStore:
         if missing:
             raise _Damaged(f"its metadata lacks {', '.join(missing)}")
         wrong = [k for k, t in REQUIRED_META.items() if not isinstance(meta[k], t)]
-        if wrong or len(meta["y_range"]) != 2:
+        if wrong or (meta["y_range"] is not None and len(meta["y_range"]) != 2):
             raise _Damaged(
                 f"its metadata has values of the wrong type ({', '.join(wrong) or 'y_range'})"
             )
@@ -507,7 +507,7 @@ class ModelStore:
                     stored_config,
                     int(meta["n_users"]),
                     int(meta["n_items"]),
-                    tuple(meta["y_range"]),
+                    None if meta["y_range"] is None else tuple(meta["y_range"]),
                 )
         except Exception as exc:  # a config this version of the code cannot build
             raise _Damaged(f"its config cannot be rebuilt ({exc})") from None
@@ -547,7 +547,7 @@ class ModelStore:
             "config": _json_normal(config.key()),
             "n_users": int(model.n_users),
             "n_items": int(model.n_items),
-            "y_range": [float(v) for v in model.y_range],
+            "y_range": None if model.y_range is None else [float(v) for v in model.y_range],
             "metrics": _json_normal(metrics),
             "history": _json_normal(list(result.history)),
             "device": str(result.device),

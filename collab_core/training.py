@@ -30,6 +30,9 @@ to float rounding (validation RMSE equal to ~1e-6 on ML-100k). `$COLLAB_EXPLORER
 "numba", "torch") picks one for benchmarks and tests. The neural model trains through autograd
 (`_Autograd`). All three engines answer the same calls (`_Engine`: step a batch, sync the weights
 into the model, score a rating set), so `fit` is one loop whatever trains.
+
+`TrainConfig(model="bayes")` is not trained by descent at all: `fit` hands it to the Gibbs sampler
+(`bayes.sample`, on the CPU whatever the device), one sweep per "epoch" event.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from . import kernels
+from . import bayes, kernels
 from .config import TrainConfig
 from .data import Dataset
 from .devices import pick_device
@@ -529,12 +532,16 @@ def fit(
     The returned model is on the CPU in eval mode whatever device trained it.
     """
     config = (config or TrainConfig()).resolved()
-    device = pick_device(config.device)
+    sampled = config.model == "bayes"
+    device = torch.device("cpu") if sampled else pick_device(config.device)
     tr, va = _prepare(dataset, config, train, valid, device)
     model = _fresh_model(config, dataset, tr, device)
     start = time.perf_counter()
-    with _cpu_threads(device, _batch_size(config, len(tr)) * _width(model)):
-        history = _fit_sgd(model, config, tr, va, callback, cancel)
+    if sampled:
+        history = _fit_bayes(model, config, dataset, tr, va, callback, cancel)
+    else:
+        with _cpu_threads(device, _batch_size(config, len(tr)) * _width(model)):
+            history = _fit_sgd(model, config, tr, va, callback, cancel)
     model = model.cpu().eval()
     if isinstance(model, CollabNN):
         model.calibrate(seed=config.seed)
@@ -550,6 +557,30 @@ def fit(
     return TrainResult(
         model=model, history=history, metrics=metrics, device=str(device), config=config
     )
+
+
+def _fit_bayes(model, config, dataset: Dataset, tr: _Tensors, va: _Tensors, callback, cancel):
+    """Gibbs sampling (`bayes.sample`); each sweep is reported as an "epoch" event."""
+
+    def on_sweep(row: dict) -> None:
+        if callback is not None:
+            sweep, sweeps = row["epoch"], config.epochs
+            callback(
+                TrainEvent(
+                    "epoch",
+                    sweep,
+                    sweeps,
+                    0,
+                    1,
+                    row["train_loss"],
+                    row["valid_loss"],
+                    row["valid_rmse"],
+                    fraction=(sweep + 1) / sweeps,
+                )
+            )
+
+    data = [(t.u.numpy(), t.i.numpy(), t.r.numpy()) for t in (tr, va)]
+    return bayes.sample(model, config, *data, dataset.rating_scale, on_sweep, cancel)
 
 
 def _fit_sgd(
@@ -668,6 +699,11 @@ def lr_find(
     falling stretch of the curve, so it always lies inside the sweep.
     """
     config = (config or TrainConfig()).resolved()
+    if config.model == "bayes":
+        raise ConfigError(
+            "The Bayesian model has no learning rate: it draws samples (Gibbs sampling), it does "
+            "not descend a gradient. The finder is for the dot and neural models."
+        )
     if not 0 < start_lr < end_lr:
         raise ConfigError(f"lr_find needs 0 < start_lr < end_lr (got {start_lr}, {end_lr}).")
     if num_it < 5:
