@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .config import MODELS, TrainConfig
+from .config import MODELS, NOISES, UNUSED, TrainConfig
 from .devices import CHOICES as DEVICES
 from .errors import CollabError
 
@@ -87,18 +87,38 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
     """The TrainConfig flags shared by `train` and `evaluate`; unset ones keep the tuned defaults."""
-    p.add_argument("--model", choices=MODELS, default="dot", help="dot product or neural net")
+    p.add_argument(
+        "--model",
+        choices=MODELS,
+        default="dot",
+        help="dot product, neural net, or the dot product by Gibbs sampling (bayes)",
+    )
     p.add_argument("--factors", type=int, help="embedding size (n_factors)")
     p.add_argument("--wd", type=float, help="weight decay (per-example L2)")
-    p.add_argument("--epochs", type=int, help="training epochs")
+    p.add_argument("--epochs", type=int, help="training epochs (bayes: Gibbs sweeps)")
     p.add_argument("--lr", type=float, help="(peak) learning rate")
     p.add_argument("--bs", type=int, help="batch size (0 = full batch)")
+    p.add_argument(
+        "--burn-in", type=int, help="bayes: sweeps discarded before samples are kept (default 1/4)"
+    )
+    p.add_argument("--noise", choices=NOISES, help="bayes: per user and movie (robust) or one")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--seed", type=int, default=42, help="random seed (split and initial weights)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    from .errors import ConfigError
+
+    given = [n for n in UNUSED[args.model] if getattr(args, n, None) is not None]
+    if given:
+        flags = ", ".join("--" + n.replace("_", "-") for n in given)
+        why = (
+            "it learns its prior from the data and has no learning rate or batches"
+            if args.model == "bayes"
+            else "they are settings of --model bayes"
+        )
+        raise ConfigError(f"{flags} cannot be used with --model {args.model}: {why}.")
     # A flag left out is None, which a TrainConfig reads as "the model's tuned default".
     return TrainConfig(
         model=args.model,
@@ -107,6 +127,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         epochs=args.epochs,
         lr=args.lr,
         bs=args.bs,
+        burn_in=args.burn_in,
+        noise=args.noise,
         seed=args.seed,
         device=args.device,
     )
@@ -128,7 +150,9 @@ def _train(dataset, config, callback=None):
 
 
 def _epoch_printer(event) -> None:
-    if event.kind == "epoch":
+    """One line per epoch on stderr; with many (the sampler's sweeps), every tenth of the run."""
+    every = max(1, event.epochs // 10) if event.epochs > 20 else 1
+    if event.kind == "epoch" and ((event.epoch + 1) % every == 0 or event.epoch == 0):
         valid = event.valid_rmse
         # `evaluate` trains with no validation split (its RMSE is NaN): leave the figure out.
         tail = f"  valid_rmse {valid:.4f}" if valid is not None and valid == valid else ""
@@ -314,7 +338,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     )
     lines = [f"{rec.user.method}; top {len(rec.table)}:"]
     lines += [
-        f"  {r['rank']:>3}  {r['score']:.2f}  {r['title']}\n         {r['because']}"
+        f"  {r['rank']:>3}  {r['score']:.2f}{_spread(r)}  {r['title']}\n         {r['because']}"
         for r in _records(rec.table)
     ]
     mix = rec.genre_mix[rec.genre_mix["yours"] > 0].head(5)
@@ -327,6 +351,12 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     lines.append(f"popularity: {rec.report.summary}")
     _emit(rec.to_dict(), args.json, "\n".join(lines))
     return 0
+
+
+def _spread(row: dict) -> str:
+    """' ± 0.31' where the model gives its predictions' posterior spread (`score_sd`)."""
+    sd = row.get("score_sd")
+    return f" ± {sd:.2f}" if sd is not None else ""
 
 
 def _given(args: argparse.Namespace, *names: str) -> dict:
