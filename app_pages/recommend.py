@@ -42,6 +42,7 @@ with right:
             "rank",
             "title",
             "score",
+            "score_sd",  # only for a model with a posterior (the Bayesian one)
             "genres",
             "because",
             "n_ratings",
@@ -54,6 +55,7 @@ with right:
             "score": st.column_config.ProgressColumn(
                 "predicted", format="%.2f", min_value=lo, max_value=hi, width="small"
             ),
+            "score_sd": st.column_config.NumberColumn("±", format="± %.2f", width=60),
             "popularity_pct": st.column_config.NumberColumn("popularity %", format="%.0f"),
             "bias": None,
             "mean_rating": st.column_config.NumberColumn(format="%.2f"),

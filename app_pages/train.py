@@ -13,7 +13,8 @@ st.markdown(
     "`n_factors` numbers, a dot product plus biases, squashed into the rating range. The **neural "
     "model** (`CollabNN`) concatenates the embeddings and feeds them through a small network. "
     "**Weight decay** (`wd`) pulls the embeddings towards zero so they cannot memorise the "
-    "training ratings; watch the validation loss to see it work. Trained models are kept, so the "
+    "training ratings; watch the validation loss to see it work. The **Bayesian** dot product "
+    "learns that pull from the data instead, by Gibbs sampling. Trained models are kept, so the "
     "same settings come back instantly."
 )
 
@@ -28,8 +29,8 @@ def _train_one(cfg, label: str):
 left, right = st.columns([1, 1])
 with left:
     go = st.button("Train", type="primary", icon=":material/play_arrow:", key="train_go")
-with right:
-    find = st.button(
+with right:  # the sampler has no learning rate to find
+    find = config.model != "bayes" and st.button(
         "Find a learning rate",
         icon=":material/search:",
         key="train_lr_find",

@@ -218,7 +218,8 @@ def recommend_items(
       (it is not in the top k by the rank key alone) first says which of the genres you liked
       it has: "fits the genres you liked (Horror, Thriller)".
     - `score` is the predicted rating capped to the data's scale (sigmoid_range's upper end
-      lies past the top star, as in the lesson); ranking uses the uncapped value.
+      lies past the top star, as in the lesson); ranking uses the uncapped value. `score_sd`,
+      only where the model has a posterior (`BayesDot`), is its spread (`CollabModel.score_sd`).
     - `report` is the list's `PopularityReport`.
     """
     check_whole("k", k, 1)
@@ -249,6 +250,9 @@ def recommend_items(
     table.insert(0, "rank", np.arange(1, len(top) + 1))
     lo, hi = ex.dataset.rating_scale
     table["score"] = np.clip(score[top], lo, hi)  # sigmoid_range reaches past the top star
+    spread = ex.model.score_sd(user, top)  # the posterior's, where the model has one
+    if spread is not None:
+        table.insert(table.columns.get_loc("score") + 1, "score_sd", spread)
     table["rank_score"] = key[top]
     table["popularity_pct"] = ex.popularity.pct[top].astype(np.float32)
     contributions = _contributions(ex, user, idx, r, top, score[top])

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-from collab_core.config import MODEL_DEFAULTS, OPTIMIZERS, SCHEDULES, TrainConfig
+from collab_core.config import (
+    BAYES_MAX_FACTORS,
+    MODEL_DEFAULTS,
+    NOISES,
+    OPTIMIZERS,
+    SCHEDULES,
+    TrainConfig,
+)
 from collab_core.devices import CHOICES as DEVICE_CHOICES
 
 from . import state
 from .errors import user_errors
 
-MODEL_NAMES = {"dot": "Dot product (lesson)", "nn": "Neural network"}
+MODEL_NAMES = {
+    "dot": "Dot product (lesson)",
+    "nn": "Neural network",
+    "bayes": "Bayesian dot product",
+}
 BATCH_SIZES = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384]
 
 
@@ -31,6 +42,8 @@ def train_config() -> TrainConfig:
         or "dot"
     )
     d = MODEL_DEFAULTS[kind]
+    if kind == "bayes":
+        return _bayes_config()
     c1, c2, c3, c4 = st.columns(4)
     n_factors = c1.number_input(
         "n_factors",
@@ -83,4 +96,50 @@ def train_config() -> TrainConfig:
             momentum=float(momentum),
             schedule=schedule,
             device=device,
+        )
+
+
+def _bayes_config() -> TrainConfig:
+    """The Bayesian model's few settings: rank, sweeps and burn-in, noise (no wd, no lr)."""
+    d = MODEL_DEFAULTS["bayes"]
+    c1, c2, c3, c4 = st.columns(4)
+    n_factors = c1.number_input(
+        "n_factors",
+        1,
+        BAYES_MAX_FACTORS,
+        d["n_factors"],
+        key="train_factors_bayes",
+        help="The rank. Each sweep costs about n_factors² per rating.",
+    )
+    sweeps = c2.number_input(
+        "Sweeps",
+        1,
+        2000,
+        d["epochs"],
+        key="train_epochs_bayes",
+        help="Gibbs sweeps: each draws every user's and every movie's embedding once.",
+    )
+    burn_in = c3.number_input(
+        "Burn-in",
+        0,
+        9999,
+        None,
+        key="train_burn_in",
+        placeholder=f"{int(sweeps) // 4} (a quarter)",
+        help="The first sweeps are discarded; the later ones are the samples that are averaged. "
+        "Empty: a quarter of the sweeps.",
+    )
+    noise = c4.selectbox(
+        "Noise",
+        NOISES,
+        key="train_noise",
+        help="robust: each user and movie has its own noise level; gaussian: one for all.",
+    )
+    with user_errors():
+        return TrainConfig(
+            model="bayes",
+            n_factors=int(n_factors),
+            epochs=int(sweeps),
+            burn_in=None if burn_in is None else int(burn_in),
+            noise=noise,
         )

@@ -6,8 +6,8 @@ import time
 
 import streamlit as st
 
-from collab_core import plots
-from collab_core.config import TrainConfig
+from collab_core import bayes, plots
+from collab_core.config import MODEL_DEFAULTS, TrainConfig
 from collab_core.data import Dataset
 
 from . import cached, state
@@ -42,6 +42,9 @@ def train_with_progress(
     history: list[dict] = []
     last = [0.0]
 
+    sweeps = config.model == "bayes"
+    unit = "Sweep" if sweeps else "Epoch"  # the sampler's epochs are Gibbs sweeps
+
     def on_event(ev) -> None:
         now = time.monotonic()
         if ev.kind == "epoch":
@@ -53,15 +56,17 @@ def train_with_progress(
                     "valid_rmse": ev.valid_rmse,
                 }
             )
-            if plot is not None:
-                plot.plotly_chart(
-                    plots.loss_curves({label: history}, title="Live loss"),
-                    key=f"live_loss_{label}_{len(history)}",
-                )
-        elif now - last[0] < _MIN_UPDATE_S:
+        # The sampler's ~100 sweeps a second would flood the browser too: every event waits its
+        # turn, except an epoch's (a few per run) and the last.
+        if now - last[0] < _MIN_UPDATE_S and ev.fraction < 1 and (ev.kind == "batch" or sweeps):
             return
+        if ev.kind == "epoch" and plot is not None:
+            plot.plotly_chart(
+                plots.loss_curves({label: history}, title="Live loss"),
+                key=f"live_loss_{label}_{len(history)}",
+            )
         last[0] = now
-        text = f"Epoch {ev.epoch + 1}/{ev.epochs}"  # events count epochs from 0
+        text = f"{unit} {ev.epoch + 1}/{ev.epochs}"  # events count epochs from 0
         if ev.valid_rmse is not None and ev.kind == "epoch":
             text += f" · valid RMSE {ev.valid_rmse:.4f}"
         bar.progress(min(max(float(ev.fraction), 0.0), 1.0), text)
@@ -105,3 +110,46 @@ def show_last_trained() -> None:
         c[1].metric("Validation MAE", f"{m['valid_mae']:.4f}")
         c[2].metric("Training time", f"{m.get('train_seconds', 0):.1f} s")
         st.plotly_chart(plots.loss_curves({"this model": stored.history}), key="train_last_curve")
+        if stored.config.model == "bayes":
+            _learned_prior(stored)
+
+
+def _learned_prior(stored) -> None:
+    """What replaced weight decay: the precisions the sampler learned, beside the sweep's wd."""
+    ds = cached.dataset()
+    st.markdown(
+        "**Weight decay became a prior.** Adding wd·|p|² to the loss finds the most likely "
+        "embedding when p ~ N(0, 1/λ), and the dot model needs a sweep to choose wd; the "
+        "Bayesian model learns the precisions λ (and the noise's, α) from the data while it "
+        "samples, and averages many plausible models instead of trusting one."
+    )
+    left, right = st.columns([3, 1])
+    table = bayes.prior_table(stored.model, ds, 1 - stored.config.valid_frac)
+    left.dataframe(
+        table,
+        hide_index=True,
+        key="train_prior",
+        column_config={
+            "precision": st.column_config.NumberColumn("precision λ", format="%.2f"),
+            "sd": st.column_config.NumberColumn("prior sd 1/√λ", format="%.3f"),
+            "as wd": st.column_config.NumberColumn("as the dot model's wd", format="%.3f"),
+        },
+    )
+    wd, source = _sweep_wd(ds.fingerprint)
+    right.metric("wd the sweep picks", f"{wd:g}", help=source, border=True)
+    left.caption(
+        "*as the dot model's wd*: λ / (α·n), the per-rating weight decay the prior amounts to "
+        "for a user (movie) with the median number n of training ratings; roughly, since the dot "
+        "model's embeddings are in logit units and these in stars."
+    )
+
+
+def _sweep_wd(fingerprint: str) -> tuple[float, str]:
+    """The dot model's wd with the lowest validation RMSE in this session's wd sweep, or else the
+    default (the best of the benchmark's sweep), with where it came from."""
+    found = state.sweep(fingerprint)
+    if found is not None and found[0] == "wd" and found[1]["valid_rmse"].notna().any():
+        table = found[1]
+        return float(table.loc[table["valid_rmse"].idxmin(), "wd"]), "Your weight-decay sweep."
+    wd = MODEL_DEFAULTS["dot"]["wd"]
+    return wd, "The dot model's default, the best of a sweep on ML-100k (benchmarks/accuracy.py)."
