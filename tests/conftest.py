@@ -54,3 +54,17 @@ def ex(ml100k, default_model):
     from collab_core.analysis import Explorer
 
     return Explorer(ml100k, default_model)
+
+
+# The Bayesian model the tests share: 60 Gibbs sweeps on ML-100k (about a second of CPU), enough
+# for Star Wars' sequels to lead its neighbours in every kept sample.
+BAYES_CONFIG = {"model": "bayes", "epochs": 60, "burn_in": 20}
+
+
+@pytest.fixture(scope="session")
+def bayes_stored(ml100k):
+    """The shared Bayesian model, sampled once per session through the store (pages load it)."""
+    from collab_core.config import TrainConfig
+    from collab_core.store import ModelStore
+
+    return ModelStore().get_or_train(ml100k, TrainConfig(**BAYES_CONFIG))
