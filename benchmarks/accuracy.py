@@ -1,19 +1,28 @@
-"""Accuracy and training time of our models against fastai and Surprise on the same ML-100k splits.
+"""Accuracy and training time of our models against fastai, Surprise and myfm on the same ML-100k splits.
 
     python benchmarks/accuracy.py --seeds 3                 # every model that is installed
     python benchmarks/accuracy.py --seeds 5 --only ours     # just our models (and the baselines)
+    python benchmarks/accuracy.py --seeds 3 --only myfm --bayes-variants   # the Bayesian models
 
 Each seed is one random 80/20 split (`splits.random_split`); every model trains on the 80% and is
 scored (RMSE) on the 20%. Peers are optional installs (`pip install -e .[bench]`, then
 `pip install --no-deps fastai`: fastai's metadata asks for torchvision, which `fastai.collab` does
 not use); a peer that is not installed is skipped with a message. Times are wall-clock seconds of
-training only (data preparation excluded for everyone), on this machine as it is.
+training only (data preparation excluded for everyone), on this machine as it is; "cpu s" is the
+process's CPU time for the whole run of a model (training and predicting), which a busy machine
+inflates less than the wall clock. The load average is printed before and after.
+
+myfm (`MyFMRegressor`, Bayesian factorization machines by Gibbs sampling, Rendle's libFM method)
+gets the user and item one-hots with one hyperprior group each, as ours has; its predictions are
+clipped to the rating scale as ours are (it gains ~0.0004 from that). `--myfm-implicit` adds its
+SVD++-like variant (each user's rated items as implicit features), which takes minutes per fit.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
 import time
@@ -82,6 +91,46 @@ def surprise(name: str, **params) -> Runner:
     return run
 
 
+# --- myfm -----------------------------------------------------------------------------------------
+
+
+def myfm_gibbs(rank: int, sweeps: int, kept: int, implicit: bool = False) -> Runner:
+    def run(ds, train, valid, seed):
+        import myfm
+        import scipy.sparse as sps
+
+        tu, ti, tr = ds.encode(train)
+        vu, vi, vr = ds.encode(valid)
+        nu, ni = ds.n_users, ds.n_items
+        users = sps.identity(nu, format="csr")
+        if implicit:  # each user's rated items (training ratings), normalised: 1/sqrt(n)
+            seen = sps.csr_matrix((np.ones(len(tu)), (tu, ti)), shape=(nu, ni))
+            norm = 1 / np.sqrt(np.maximum(1, np.asarray(seen.sum(1)).ravel()))
+            users = sps.hstack([users, sps.diags(norm) @ seen], format="csr")
+        items = sps.identity(ni, format="csr")
+
+        def blocks(u, i):
+            return [myfm.RelationBlock(u, users), myfm.RelationBlock(i, items)]
+
+        # One hyperprior group per block of columns: users, (their rated items), items.
+        shapes = [nu, ni, ni] if implicit else [nu, ni]
+        fm = myfm.MyFMRegressor(rank=rank, random_seed=seed)
+        t = time.perf_counter()
+        fm.fit(
+            None,
+            np.asarray(tr, np.float64),
+            X_rel=blocks(tu, ti),
+            n_iter=sweeps,
+            n_kept_samples=kept,
+            group_shapes=shapes,
+        )
+        seconds = time.perf_counter() - t
+        pred = np.clip(fm.predict(None, X_rel=blocks(vu, vi)), *ds.rating_scale)
+        return rmse(pred, vr), seconds
+
+    return run
+
+
 # --- fastai ---------------------------------------------------------------------------------------
 
 
@@ -129,9 +178,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=3, help="number of random 80/20 splits")
     p.add_argument(
         "--only",
-        choices=["all", "ours", "surprise", "fastai"],
+        choices=["all", "ours", "surprise", "fastai", "myfm"],
         default="all",
         help="which peers to run (ours and the baselines always run)",
+    )
+    p.add_argument(
+        "--bayes-variants",
+        action="store_true",
+        help="also the Bayesian model at rank 32 and with 500 sweeps (and myfm likewise)",
+    )
+    p.add_argument(
+        "--myfm-implicit",
+        action="store_true",
+        help="also myfm with implicit feedback (SVD++-like; minutes per fit)",
     )
     p.add_argument(
         "--fastai-seeds",
@@ -141,12 +200,28 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
 
+    bayes = TrainConfig(model="bayes")  # rank 10, 200 sweeps, 50 of them burn-in, robust noise
     rows: list[tuple[str, Runner]] = [
         ("ours: dot (default TrainConfig)", ours(TrainConfig())),
         ("ours: nn (TrainConfig(model='nn'))", ours(TrainConfig(model="nn"))),
+        ("ours: bayes (model='bayes': r10, 200 sw)", ours(bayes)),
+        (
+            "ours: bayes, noise='gaussian' (plain)",
+            ours(TrainConfig(model="bayes", noise="gaussian")),
+        ),
         ("baseline: global mean", global_mean),
         ("baseline: user + item bias", bias_only),
     ]
+    variants = [(32, 200, 50), (10, 500, 100)] if args.bayes_variants else []
+    for rank, sweeps, burn in variants:
+        cfg = TrainConfig(model="bayes", n_factors=rank, epochs=sweeps, burn_in=burn)
+        rows.append((f"ours: bayes r{rank}, {sweeps} sweeps", ours(cfg)))
+    if args.only in ("all", "myfm") and available("myfm"):
+        rows.append(("myfm r10, 200 sweeps (150 kept)", myfm_gibbs(10, 200, 150)))
+        for rank, sweeps, burn in variants:
+            rows.append((f"myfm r{rank}, {sweeps} sweeps", myfm_gibbs(rank, sweeps, sweeps - burn)))
+        if args.myfm_implicit:
+            rows.append(("myfm r10, 200 sw, implicit (SVD++-like)", myfm_gibbs(10, 200, 150, True)))
     if args.only in ("all", "surprise") and available("surprise"):
         rows += [
             ("Surprise SVD (default)", surprise("SVD")),
@@ -163,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
 
     ds = load_dataset()
-    results: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in rows}
+    load_before = os.getloadavg()
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in rows}
     for seed in range(args.seeds):
         train, valid = random_split(ds.ratings, 0.2, seed)
         for name, run in rows:
@@ -173,36 +249,52 @@ def main(argv: list[str] | None = None) -> int:
                 and seed >= args.fastai_seeds
             ):
                 continue
+            cpu = time.process_time()
             r, s = run(ds, train, valid, seed)
-            results[name].append((r, s))
-            print(f"seed {seed}  {name:40s} RMSE {r:.4f}  {s:7.2f} s", file=sys.stderr, flush=True)
+            cpu = time.process_time() - cpu
+            results[name].append((r, s, cpu))
+            print(
+                f"seed {seed}  {name:42s} RMSE {r:.4f}  {s:7.2f} s  cpu {cpu:6.2f} s  "
+                f"load {os.getloadavg()[0]:.1f}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def ms(xs: list[float]) -> str:
         sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
         return f"{statistics.mean(xs):.4f} ± {sd:.4f}"
 
     ref = results[rows[0][0]]  # ratios compare with ours on the same splits
+    load_after = os.getloadavg()
     print(
         f"\nML-100k, {args.seeds} random 80/20 splits (seeds 0..{args.seeds - 1}); "
-        f"{describe_machine()}"
+        f"{describe_machine()}; load average (1, 5, 15 min) before "
+        f"{', '.join(f'{x:.1f}' for x in load_before)}, after "
+        f"{', '.join(f'{x:.1f}' for x in load_after)}"
     )
     print(
-        f"{'model':42s} {'RMSE (mean ± sd)':>18s} {'train s (mean ± sd)':>22s} "
-        f"{'RMSE / ours':>11s} {'time / ours':>11s} {'splits':>6s}"
+        f"{'model':44s} {'RMSE (mean ± sd)':>18s} {'train s (mean ± sd)':>22s} {'cpu s':>6s} "
+        f"{'RMSE / ours':>11s} {'time / ours':>11s} {'splits':>6s}  RMSE per split"
     )
     for name, _ in rows:
-        rs = [r for r, _ in results[name]]
-        ss = [s for _, s in results[name]]
+        rs = [r for r, _, _ in results[name]]
+        ss = [s for _, s, _ in results[name]]
+        cs = [c for _, _, c in results[name]]
+        if not rs:
+            continue
         sd = statistics.stdev(ss) if len(ss) > 1 else 0.0
-        ref_r = statistics.mean(r for r, _ in ref[: len(rs)])
-        ref_s = statistics.mean(s for _, s in ref[: len(rs)])
+        ref_r = statistics.mean(r for r, _, _ in ref[: len(rs)])
+        ref_s = statistics.mean(s for _, s, _ in ref[: len(rs)])
         print(
-            f"{name:42s} {ms(rs):>18s} {statistics.mean(ss):12.2f} ± {sd:7.2f} "
-            f"{statistics.mean(rs) / ref_r:11.3f} {statistics.mean(ss) / ref_s:10.1f}x {len(rs):6d}"
+            f"{name:44s} {ms(rs):>18s} {statistics.mean(ss):12.2f} ± {sd:7.2f} "
+            f"{statistics.mean(cs):6.2f} {statistics.mean(rs) / ref_r:11.3f} "
+            f"{statistics.mean(ss) / ref_s:10.1f}x {len(rs):6d}  "
+            + " / ".join(f"{r:.4f}" for r in rs)
         )
     return 0
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("TQDM_DISABLE", "1")  # myfm draws a progress bar on every fit
     np.seterr(all="ignore")
     sys.exit(main())
