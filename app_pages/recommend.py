@@ -55,7 +55,13 @@ with right:
             "score": st.column_config.ProgressColumn(
                 "predicted", format="%.2f", min_value=lo, max_value=hi, width="small"
             ),
-            "score_sd": st.column_config.NumberColumn("±", format="± %.2f", width=60),
+            "score_sd": st.column_config.NumberColumn(
+                "±",
+                format="± %.2f",
+                width=60,
+                help="How sure the Bayesian model is of this prediction (its posterior sd): "
+                "wider when you have rated little, or when few people rated the movie.",
+            ),
             "popularity_pct": st.column_config.NumberColumn("popularity %", format="%.0f"),
             "bias": None,
             "mean_rating": st.column_config.NumberColumn(format="%.2f"),

@@ -21,6 +21,7 @@ SVD++-like variant (each user's rated items as implicit features), which takes m
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 import statistics
@@ -97,7 +98,11 @@ def surprise(name: str, **params) -> Runner:
 def myfm_gibbs(rank: int, sweeps: int, kept: int, implicit: bool = False) -> Runner:
     def run(ds, train, valid, seed):
         import myfm
+        import myfm.base
         import scipy.sparse as sps
+        from tqdm import tqdm
+
+        myfm.base.tqdm = functools.partial(tqdm, disable=True)  # its bar, on every fit
 
         tu, ti, tr = ds.encode(train)
         vu, vi, vr = ds.encode(valid)
@@ -295,6 +300,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("TQDM_DISABLE", "1")  # myfm draws a progress bar on every fit
     np.seterr(all="ignore")
     sys.exit(main())

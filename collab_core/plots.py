@@ -87,7 +87,8 @@ def loss_curves(
                     line={"color": color, "dash": "dash"},
                 )
             )
-    fig.update_xaxes(dtick=1)
+    longest = max((len(h) for h in runs.values()), default=0)
+    fig.update_xaxes(dtick=1 if longest <= 30 else None)  # every epoch, unless there are hundreds
     fig.update_layout(height=380 + 20 * len(fig.data))  # room for a long legend below
     return fig
 

@@ -117,6 +117,13 @@ def show_last_trained() -> None:
 def _learned_prior(stored) -> None:
     """What replaced weight decay: the precisions the sampler learned, beside the sweep's wd."""
     ds = cached.dataset()
+    cfg = stored.config.resolved()
+    st.caption(
+        f"Each point is a Gibbs sweep. The first {min(bayes.WARM_SWEEPS, cfg.burn_in)} fit by least "
+        "squares (a warm start); after the burn-in (sweep "
+        f"{cfg.burn_in}) the validation curve is the running average of the kept samples, the "
+        "posterior mean, and the dashed one the current sample's training error."
+    )
     st.markdown(
         "**Weight decay became a prior.** Adding wd·|p|² to the loss finds the most likely "
         "embedding when p ~ N(0, 1/λ), and the dot model needs a sweep to choose wd; the "

@@ -19,6 +19,8 @@ PICKER_MAX = 5000
 def model_label(row: dict) -> str:
     """'dot · 64 factors · wd 0.05 · 20 ep · adam lr 0.02 — RMSE 0.912' for a store listing row."""
     cfg = row.get("config") or row  # store rows carry the main settings at the top level
+    if cfg.get("model") == "bayes":  # no wd or optimiser: a prior it learns, and sweeps
+        return _bayes_label(cfg, row)
     parts = [str(cfg.get("model", "?"))]
     if cfg.get("model") == "dot" or cfg.get("n_factors"):
         parts.append(f"{cfg.get('n_factors')} factors")
@@ -29,6 +31,20 @@ def model_label(row: dict) -> str:
             opt += f" mom {cfg['momentum']:g}"
         parts.append(opt + (f" lr {cfg['lr']:g}" if cfg.get("lr") is not None else ""))
     rmse = (row.get("metrics") or row).get("valid_rmse")
+    tail = f" — RMSE {rmse:.3f}" if rmse is not None else ""
+    return " · ".join(p for p in parts if p) + tail
+
+
+def _bayes_label(cfg: dict, row: dict) -> str:
+    """'bayes · 10 factors · 200 sweeps (50 burn-in) · robust noise — RMSE 0.890'."""
+    rmse = (row.get("metrics") or row).get("valid_rmse")
+    burn = f" ({cfg['burn_in']} burn-in)" if cfg.get("burn_in") is not None else ""
+    parts = [
+        "bayes",
+        f"{cfg.get('n_factors')} factors",
+        f"{cfg.get('epochs')} sweeps{burn}",
+        f"{cfg.get('noise')} noise" if cfg.get("noise") else "",
+    ]
     tail = f" — RMSE {rmse:.3f}" if rmse is not None else ""
     return " · ".join(p for p in parts if p) + tail
 
