@@ -10,6 +10,8 @@ otherwise), then measures, on that data:
   (ratings per second = training ratings / mean epoch time, over epochs 2.. when there are several,
   since the first pays one-off costs; an epoch includes its validation pass);
   the dot model trains through a `ModelStore` in a temporary folder, so its load time is measured too;
+  `--models bayes` samples the Bayesian model instead (an "epoch" is a Gibbs sweep; the first
+  quarter are burn-in, the first 10 of those a least-squares warm start);
 - PCA over all items (median of 3), nearest-movie and recommendation latency (median of `--repeats`
   calls after a warm-up, on one built `Explorer`, the way the app asks them);
 - peak resident memory of the process (`ru_maxrss`), after generation and at the end.
