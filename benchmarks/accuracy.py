@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--bayes-variants",
         action="store_true",
-        help="also the Bayesian model at rank 32 and with 500 sweeps (and myfm likewise)",
+        help="also the Bayesian model (both noises) at rank 32 and with 500 sweeps, and myfm",
     )
     p.add_argument(
         "--myfm-implicit",
@@ -219,8 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     ]
     variants = [(32, 200, 50), (10, 500, 100)] if args.bayes_variants else []
     for rank, sweeps, burn in variants:
-        cfg = TrainConfig(model="bayes", n_factors=rank, epochs=sweeps, burn_in=burn)
-        rows.append((f"ours: bayes r{rank}, {sweeps} sweeps", ours(cfg)))
+        for noise in ("robust", "gaussian"):
+            cfg = TrainConfig(
+                model="bayes", n_factors=rank, epochs=sweeps, burn_in=burn, noise=noise
+            )
+            rows.append((f"ours: bayes r{rank}, {sweeps} sweeps, {noise}", ours(cfg)))
     if args.only in ("all", "myfm") and available("myfm"):
         rows.append(("myfm r10, 200 sweeps (150 kept)", myfm_gibbs(10, 200, 150)))
         for rank, sweeps, burn in variants:
