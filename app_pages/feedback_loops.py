@@ -24,8 +24,8 @@ if request is not None:
 runs = state.simulation(page.key)
 if runs is None:
     st.info(
-        "Choose the rounds and two policies, then **Run the simulation** (10 rounds take about "
-        "half a minute on a laptop CPU).",
+        "Choose the rounds and two policies, then **Run the simulation** (10 rounds of the "
+        "three runs take about a minute on a 2-core CPU).",
         icon=":material/autorenew:",
     )
     st.stop()
@@ -37,14 +37,15 @@ st.subheader("What happened")
 st.markdown(conclusion(tables, genre=genre, n_enthusiasts=first.n_enthusiasts))
 
 st.subheader("Round by round")
-metrics = [m for m in METRICS if any(m in t for t in tables.values())]
-for row in range(0, len(metrics), 3):
-    for col, metric in zip(st.columns(3), metrics[row : row + 3], strict=False):
-        title = f"{genre} in others' lists" if metric == "genre_share" else None
-        col.plotly_chart(
-            loop_plots.metric_lines(tables, metric, title=title), key=f"fb_chart_{metric}"
+st.plotly_chart(loop_plots.metric_grid(tables, genre=genre), key="fb_charts")
+with st.expander("What each chart measures", icon=":material/help:"):
+    st.markdown(
+        "\n".join(
+            f"- **{label}**: {what}."
+            for metric, (label, what) in METRICS.items()
+            if any(metric in t for t in tables.values())
         )
-        col.caption(METRICS[metric][1].capitalize() + ".")
+    )
 
 st.subheader("The catalogue shown, first and last round")
 label = st.radio("Lists of", list(runs), horizontal=True, key="fb_map_run")

@@ -149,16 +149,18 @@ def conclusion(
     c0, c1 = ends(a, "coverage")
     h0, h1 = ends(a, "homogenisation")
     p0, p1 = ends(a, "popularity_pct")
+    cmin = float(a["coverage"].min())
     low = int(a["round"].iloc[int(a["coverage"].to_numpy().argmin())])
+    dip = f" (lowest {cmin:.0%}, round {low})" if cmin < min(c0, c1) - 0.005 else ""
+    popular = (
+        f", and the movies shown grew more popular (percentile {p0:.0f} → {p1:.0f})"
+        if p1 > p0 + 0.5
+        else ""
+    )
     out = [
         f"**{main}**: over {r} rounds the share of the catalogue its lists showed "
-        f"{_moved(c0, c1, '.0%', 0.005)} (lowest {a['coverage'].min():.0%}, round {low}); the "
-        f"overlap between two users' lists {_moved(h0, h1, '.2f', 0.005)}, and the movies shown "
-        f"grew more popular (percentile {p0:.0f} → {p1:.0f})."
-        if p1 > p0 + 0.5
-        else f"**{main}**: over {r} rounds the share of the catalogue its lists showed "
-        f"{_moved(c0, c1, '.0%', 0.005)}; the overlap between two users' lists "
-        f"{_moved(h0, h1, '.2f', 0.005)}."
+        f"{_moved(c0, c1, '.0%', 0.005)}{dip}; the overlap between two users' lists "
+        f"{_moved(h0, h1, '.2f', 0.005)}{popular}."
     ]
     if control is not None:
         k = runs[control]

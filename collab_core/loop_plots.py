@@ -17,36 +17,52 @@ _SHOWN_GREY = "#d0d0d0"
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "template": "plotly_white"}
 
 
-def metric_lines(
-    runs: Mapping[str, pd.DataFrame], metric: str, title: str | None = None
+def metric_grid(
+    runs: Mapping[str, pd.DataFrame], *, genre: str | None = None, cols: int = 3
 ) -> go.Figure:
-    """One metric over rounds, one line per run (`runs`: label -> `SimulationResult.rounds`)."""
-    label, what = METRICS[metric]
-    fig = go.Figure()
-    fig.update_layout(
-        title=title or label,
-        xaxis_title="round",
-        height=300,
-        legend={"orientation": "h", "y": -0.3},
-        **_LAYOUT,
+    """Every metric of `loop_metrics.METRICS` the runs have over rounds, one small chart each and
+    one line per run (`runs`: label -> `SimulationResult.rounds`), with one legend for all.
+    Each trace's `meta` names its metric."""
+    metrics = [m for m in METRICS if any(m in t for t in runs.values())]
+    titles = [
+        f"{genre} in others' lists" if m == "genre_share" and genre else METRICS[m][0]
+        for m in metrics
+    ]
+    rows = -(-len(metrics) // cols)
+    fig = make_subplots(
+        rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.07, vertical_spacing=0.12
     )
-    for n, (name, table) in enumerate(runs.items()):
-        if metric not in table:
-            continue
-        fig.add_trace(
-            go.Scatter(
-                x=table["round"],
-                y=table[metric],
-                mode="lines+markers",
-                name=name,
-                line={"color": PALETTE[n % len(PALETTE)]},
-                hovertemplate=f"{name}<br>round %{{x}}: %{{y:.3~g}}<extra></extra>",
+    n_rounds = max(len(t) for t in runs.values())
+    for j, metric in enumerate(metrics):
+        row, col = divmod(j, cols)
+        for n, (name, table) in enumerate(runs.items()):
+            if metric not in table:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=table["round"],
+                    y=table[metric],
+                    mode="lines+markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=j == 0,
+                    meta=metric,
+                    line={"color": PALETTE[n % len(PALETTE)]},
+                    marker={"size": 5},
+                    hovertemplate=f"{name}<br>round %{{x}}: %{{y:.3~g}}<extra></extra>",
+                ),
+                row=row + 1,
+                col=col + 1,
             )
-        )
-    fig.update_xaxes(dtick=max(1, int(np.ceil(len(next(iter(runs.values()), [])) / 10))))
-    if metric in PERCENT:
-        fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    fig.update_layout(meta={"metric": metric, "description": what})
+        if metric in PERCENT:
+            small = all(float(t[metric].max()) < 0.1 for t in runs.values() if metric in t)
+            fig.update_yaxes(tickformat=".1%" if small else ".0%", row=row + 1, col=col + 1)
+    fig.update_xaxes(dtick=max(1, -(-n_rounds // 10)))
+    fig.update_layout(
+        height=260 * rows + 80,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        **{**_LAYOUT, "margin": {"l": 10, "r": 10, "t": 70, "b": 10}},
+    )
     return fig
 
 

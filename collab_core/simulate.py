@@ -87,6 +87,7 @@ class SimulationSettings:
     enthusiast_picks: int = 10
     users: int | None = None  # a random sample of this many users (None: every trained user)
     learn: bool = True  # False: the control, a model that never learns from the rounds
+    repeat: bool = False  # True: lists may show again what a user picked (an experiment)
     seed: int = 0
 
     def check(self) -> None:
@@ -105,8 +106,9 @@ class SimulationSettings:
         check_whole("n_enthusiasts", self.n_enthusiasts, 1)
         check_whole("enthusiast_picks", self.enthusiast_picks, 1)
         check_whole("seed", self.seed, 0)
-        if not isinstance(self.learn, bool):
-            raise ConfigError(f"learn must be True or False, not {self.learn!r}.")
+        for name in ("learn", "repeat"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be True or False, not {getattr(self, name)!r}.")
         if self.users is not None:
             check_whole("users", self.users, 2)
         if (
@@ -313,6 +315,8 @@ class _World:
             score[:, ~self.known] = _HIDDEN
             for row, sc in zip(rows, score, strict=True):
                 mine = order[bounds[0][row] : bounds[1][row]]
+                if s.repeat:  # the ranking is told only what they had rated before round 1
+                    mine = mine[mine < self.n_start]
                 lists.append(self._rank(ex, self.i[mine], self.r[mine], sc))
         u, i, true = self._choose(lists)
         new = self._rate(true)

@@ -21,6 +21,8 @@ NAMES = {
 }
 UPDATE_NAMES = {"warm": "Retrain a little (warm start)", "fold_in": "Refit users only"}
 CONTROL = "never retrained (no loop)"
+# The enthusiasts' genre at first: on ML-100k a niche one whose rise reads clearly round by round.
+GENRE = "Musical"
 
 
 def settings_form(genres: list[str]) -> dict[str, SimulationSettings] | None:
@@ -49,12 +51,12 @@ def settings_form(genres: list[str]) -> dict[str, SimulationSettings] | None:
         genre = c[1].selectbox(
             "Their genre",
             genres,
-            index=genres.index("Sci-Fi") if "Sci-Fi" in genres else 0,
+            index=genres.index(GENRE) if GENRE in genres else 0,
             key="fb_genre",
             disabled=not genres,
         )
         control = c[2].checkbox(
-            f"Also run A with a model {CONTROL}",
+            "Also run A without the loop",
             value=True,
             key="fb_control",
             help="The control: the same users and choices, but a model that never learns from "
