@@ -356,9 +356,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     result = simulate(ex.dataset, ex.model, settings, config=stored.config, callback=progress)
     table = result.rounds.drop(columns=["seconds"])
     lines = [
-        f"{args.rounds} rounds of the {args.policy!r} policy over {result.n_users:,} users "
+        f"{args.rounds} round{'s' * (args.rounds != 1)} of the {args.policy!r} policy over "
+        f"{result.n_users:,} users "
         f"(top {args.k}, {args.update} update"
-        + (f", {result.n_enthusiasts} {args.enthusiasts} enthusiasts" if args.enthusiasts else "")
+        + (
+            f", {result.n_enthusiasts} {result.settings.enthusiasts} enthusiasts"
+            if args.enthusiasts
+            else ""
+        )
         + "):",
         table.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
     ]

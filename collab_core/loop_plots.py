@@ -54,14 +54,19 @@ def metric_grid(
                 row=row + 1,
                 col=col + 1,
             )
-        if metric in PERCENT:
-            small = all(float(t[metric].max()) < 0.1 for t in runs.values() if metric in t)
-            fig.update_yaxes(tickformat=".1%" if small else ".0%", row=row + 1, col=col + 1)
+        if metric in PERCENT:  # from 0, so a flat line of a small share does not look huge
+            top = max(float(t[metric].max()) for t in runs.values() if metric in t)
+            fig.update_yaxes(
+                tickformat=".1%" if top < 0.1 else ".0%",
+                range=[0, max(0.02, 1.15 * top)],
+                row=row + 1,
+                col=col + 1,
+            )
     fig.update_xaxes(dtick=max(1, -(-n_rounds // 10)))
     fig.update_layout(
         height=260 * rows + 80,
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-        **{**_LAYOUT, "margin": {"l": 10, "r": 10, "t": 70, "b": 10}},
+        legend={"orientation": "h", "y": 1 + 45 / (260 * rows), "yanchor": "bottom", "x": 0},
+        **{**_LAYOUT, "margin": {"l": 10, "r": 10, "t": 80, "b": 10}},
     )
     return fig
 

@@ -1,22 +1,30 @@
-"""Feedback loops: the recommender runs for rounds, its lists become its next training data.
+"""Feedback loops: the recommender runs for rounds, and its lists become its next training data.
 
 A seeded simulation after Chaney, Stewart & Engelhardt (2018) and T-RECS (Lucherini et al. 2021),
 on the model the user trained:
 
 - True tastes: the trained model's prediction for every (user, movie) pair plus Gaussian noise
-  (`taste_noise` stars), clipped to the scale. The simulation knows them; the model never sees them.
-- Each round every simulated user is shown a top-k list by a policy (`POLICIES`; the ranking ones
-  go through the app's own `recommend.rank_items`), and picks `picks` movies: from the list with
-  probability proportional to exp(choosiness x true rating) (0: at random), except that each pick
-  is, with probability `discovery`, a movie found outside the list at random. They rate what they
-  picked with its true rating plus noise (`rating_noise`), rounded to the scale.
-- The new ratings join the data and the model is updated: `update="warm"` trains it on for
-  `warm_epochs` epochs from its current weights (`training.fit(..., start=model)`: the items move),
-  `"fold_in"` refits each user to all their ratings with the items fixed (cheaper; the catalogue's
-  side never learns from the loop, so only what users have rated changes their lists).
-- `enthusiasts` (a genre) adds `n_enthusiasts` users who love that genre, rate `enthusiast_picks`
-  of its movies a round (those their list shows first, then others they look up) and watch
-  nothing else: the lesson's anime fans. They join the model by a warm start before round 1.
+  (`taste_noise` stars), clipped to the scale. The simulation knows them; the model never does.
+  The catalogue is the movies that model was trained on (coverage counts them; no other is shown).
+- Each round every simulated user is shown a top-k list by a policy (`POLICIES`; all of them go
+  through the app's own `recommend.rank_items`) and picks `picks` movies from it, likelier the
+  higher the true rating (probability ~ exp(choosiness x true rating); 0: at random); each pick
+  is instead, with probability `discovery`, a movie found outside the list. They rate what they
+  picked with its true rating plus noise (`rating_noise`), rounded to the scale. Nobody is shown
+  a movie they have rated (`repeat=True` lifts that for the ones picked here: an experiment).
+- The ratings join the data and the model is updated. `update="warm"`: trained on for
+  `warm_epochs` epochs from its current weights (`training.fit(..., start=model)`) at `warm_lr`
+  times its learning rate, a gentle fine-tune (at the full rate each restart shook the lists by
+  several points a round, noise that hid the loop). Before round 1 it trains on once at the full
+  rate over all the ratings (it had seen 80% of them), so what changes later is what the rounds
+  add. `"fold_in"`: each user is refitted to all their ratings with the movies fixed (cheaper;
+  the movies' side never learns). `learn=False` is the control: the same set-up, then a model
+  that never learns from the rounds.
+- `enthusiasts` (a genre) adds `n_enthusiasts` users who love it and rate `enthusiast_picks`
+  movies a round: each of their genre with probability LOOKUP (what their list shows first, then
+  ones they look up), else the next other movie of their list, which they rate low (the lesson's
+  anime fans: they rate a lot and watch little else). They join the model before round 1 by a
+  warm start on their first ratings, whatever the update mode.
 
 Per-round metrics (`loop_metrics.METRICS`) describe the lists of the simulated users other than
 the enthusiasts. Everything random draws from `seed`: the same seed gives the same trajectory.
@@ -55,9 +63,18 @@ UPDATES: dict[str, str] = {
 MAX_CELLS = 60_000_000
 _HIDDEN = -1e9  # the score of a movie the model never trained on: never listed
 _CHUNK = 1024  # users scored at once (keeps the [users, movies] scores small)
-_MONTH_S = 30 * 24 * 3600
+_MONTH_S = 30 * 24 * 3600  # a round's new ratings are stamped a month after the last round's
 LOOKUP = 0.8  # an enthusiast's pick is a movie of their genre with this probability
-OTHER_TASTE = 0.25  # ... and any other movie is worth this far up the scale to them (2 of 1-5)  # a round's new ratings are stamped a month after the previous round's
+OTHER_TASTE = 0.25  # ... and any other movie is worth this far up the scale to them (2 of 1-5)
+_UNITS = {  # settings in [0, 1], with what their ends mean
+    "discovery": ("0 (only the list)", "1 (never the list)"),
+    "epsilon": ("0 (no random slots)", "1 (all random)"),
+    "novelty": ("0 (popular first)", "1 (novel first)"),
+    "taste": ("0 (predicted rating)", "1 (more than the average user)"),
+    "calibration": ("0 (off)", "1 (genre mix first)"),
+}
+_WHOLE = {"rounds": 1, "k": 1, "picks": 1, "warm_epochs": 1, "min_ratings": 0, "seed": 0}
+_WHOLE |= {"n_enthusiasts": 1, "enthusiast_picks": 1}
 
 Callback = Callable[[int, int, dict], None]
 
@@ -92,41 +109,29 @@ class SimulationSettings:
 
     def check(self) -> None:
         """`ConfigError` for a setting out of range (what needs the catalogue is checked later)."""
-        check_whole("rounds", self.rounds, 1)
-        if self.policy not in POLICIES:
-            raise ConfigError(f"Unknown policy {self.policy!r}; use one of {', '.join(POLICIES)}.")
-        if self.update not in UPDATES:
-            raise ConfigError(f"Unknown update {self.update!r}; use one of {', '.join(UPDATES)}.")
-        check_whole("k", self.k, 1)
-        check_whole("picks", self.picks, 1)
-        if self.picks > self.k:
-            raise ConfigError(f"picks ({self.picks}) cannot exceed the list length k ({self.k}).")
-        check_whole("warm_epochs", self.warm_epochs, 1)
-        check_whole("min_ratings", self.min_ratings, 0)
-        check_whole("n_enthusiasts", self.n_enthusiasts, 1)
-        check_whole("enthusiast_picks", self.enthusiast_picks, 1)
-        check_whole("seed", self.seed, 0)
-        for name in ("learn", "repeat"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name} must be True or False, not {getattr(self, name)!r}.")
+        for name, least in _WHOLE.items():
+            check_whole(name, getattr(self, name), least)
         if self.users is not None:
             check_whole("users", self.users, 2)
-        if (
-            isinstance(self.warm_lr, bool)
-            or not isinstance(self.warm_lr, (int, float))
-            or not 0 < self.warm_lr <= 1
-        ):
-            raise ConfigError(f"warm_lr must be a number in (0, 1], not {self.warm_lr!r}.")
-        check_unit("discovery", self.discovery, "0 (only the list)", "1 (never the list)")
-        check_unit("epsilon", self.epsilon, "0 (no random slots)", "1 (all random)")
-        check_unit("novelty", self.novelty, "0 (popular first)", "1 (novel first)")
-        check_unit("taste", self.taste, "0 (predicted rating)", "1 (more than the average user)")
-        if self.calibration is not None:
-            check_unit("calibration", self.calibration, "0 (off)", "1 (genre mix first)")
-        for name in ("choosiness", "taste_noise", "rating_noise"):
+        for name, known in (("policy", POLICIES), ("update", UPDATES)):
+            if getattr(self, name) not in known:
+                raise ConfigError(
+                    f"Unknown {name} {getattr(self, name)!r}; use one of {', '.join(known)}."
+                )
+        if self.picks > self.k:
+            raise ConfigError(f"picks ({self.picks}) cannot exceed the list length k ({self.k}).")
+        for name, (lo, hi) in _UNITS.items():
+            if getattr(self, name) is not None:  # calibration None: the policy's own
+                check_unit(name, getattr(self, name), lo, hi)
+        for name in ("choosiness", "taste_noise", "rating_noise", "warm_lr"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < math.inf:
                 raise ConfigError(f"{name} must be a number of at least 0, not {v!r}.")
+        if not 0 < self.warm_lr <= 1:
+            raise ConfigError(f"warm_lr must be in (0, 1], not {self.warm_lr!r}.")
+        for name in ("learn", "repeat"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be True or False, not {getattr(self, name)!r}.")
 
     @property
     def calibration_used(self) -> float:
@@ -192,7 +197,7 @@ def simulate(
     if s.enthusiasts is None:
         table = table.drop(columns="genre_share")
     return SimulationResult(
-        settings=s,
+        settings=w.s,
         rounds=table,
         exposure=np.stack(exposure).astype(np.int32),
         catalogue=w.known.copy(),
@@ -266,6 +271,9 @@ class _World:
         if not ex0.genres.names:
             raise ConfigError("This data set has no genres, so there can be no genre enthusiasts.")
         mask = ex0.genres.mask(genre) & self.known  # ConfigError for an unknown genre
+        # As the data set spells it ("war" -> "War"), for the result and what shows it.
+        spelt = {g.casefold(): g for g in ex0.genres.names}[genre.casefold()]
+        self.s = dataclasses.replace(self.s, enthusiasts=spelt)
         if not mask.any():
             raise ConfigError(f"The model knows no {genre} movie; choose another genre.")
         return mask
@@ -306,12 +314,10 @@ class _World:
             rows = np.arange(c, min(c + _CHUNK, len(self.users)))
             score = self._user_scores(ex, rows, order, bounds)
             reg = rows[rows < n_reg]
-            if len(reg):
-                err = (
-                    np.clip(score[: len(reg)][:, self.known], lo, hi)
-                    - self.truth[reg][:, self.known]
-                )
-                sq_err, n_err = sq_err + float(np.square(err).sum()), n_err + err.size
+            if len(reg):  # (the regular users come first)
+                err = np.clip(score[: len(reg)], lo, hi) - self.truth[reg]
+                sq_err += float(np.square(err[:, self.known]).sum())
+                n_err += len(reg) * int(self.known.sum())
             score[:, ~self.known] = _HIDDEN
             for row, sc in zip(rows, score, strict=True):
                 mine = order[bounds[0][row] : bounds[1][row]]
@@ -389,9 +395,8 @@ class _World:
 
     def _choose(self, lists: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(user index, item index, true rating) of every pick of the round."""
-        n_reg = len(self.regular)
+        n_reg, catalogue = len(self.regular), np.flatnonzero(self.known)
         us, items, true = [], [], []
-        catalogue = np.flatnonzero(self.known)
         for row, shown in enumerate(lists):
             if row < n_reg:
                 picked = self._regular_picks(row, shown, catalogue)
@@ -399,9 +404,7 @@ class _World:
             else:
                 picked = self._enthusiast_picks(row, shown)
                 lo, hi = self.scale
-                t = np.where(self.genre[picked], hi, lo + (hi - lo) * OTHER_TASTE).astype(
-                    np.float32
-                )
+                t = np.where(self.genre[picked], hi, lo + (hi - lo) * OTHER_TASTE)
             us.append(np.full(len(picked), self.users[row]))
             items.append(picked)
             true.append(t)

@@ -135,5 +135,8 @@ def run(page: ModelPage, runs: dict[str, SimulationSettings]) -> None:
                 callback=on_round,
             )
         done += settings.rounds
-    bar.progress(1.0, f"Done: {total} rounds in {time.monotonic() - start:.0f} s")
+    rounds = next(iter(runs.values())).rounds
+    bar.progress(
+        1.0, f"Done: {len(runs)} runs of {rounds} rounds in {time.monotonic() - start:.0f} s"
+    )
     state.set_simulation(page.key, results)
