@@ -1,7 +1,9 @@
-"""The Train page's experiments as plain configs: a one-setting sweep and the lesson's comparison.
+"""The Train page's experiments (a one-setting sweep, the lesson's comparison) as configs and results.
 
-Both are lists of `TrainConfig`s built from a starting config, so a script, a test or a notebook
-can train exactly what the page trains (each through the model store, like any other model).
+`sweep_configs` / `comparison_configs` build the `TrainConfig`s from a starting config, so a
+script, a test or a notebook can train exactly what the page trains; `run_sweep` /
+`run_comparison` train them with a given trainer (the store, like any other model) and return one
+DataFrame row per run.
 """
 
 from __future__ import annotations
