@@ -139,10 +139,10 @@ def draw(curves: dict, rounds: int, seeds: int, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), constrained_layout=True)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2))
     x = np.arange(1, rounds + 1)
     titles = {
-        "coverage": "Catalogue coverage (share of movies shown)",
+        "coverage": "Catalogue coverage (share of movies shown; log scale)",
         "homogenisation": "Homogenisation (mean Jaccard of two users' lists)",
     }
     for ax, m in zip(axes, SHOWN, strict=True):
@@ -151,15 +151,19 @@ def draw(curves: dict, rounds: int, seeds: int, path: Path) -> None:
             style = "--" if "control" in label else ":" if "repeat" in label else "-"
             (line,) = ax.plot(x, mean, style, color=f"C{n}", label=label, lw=2)
             ax.fill_between(x, mean - sd, mean + sd, color=line.get_color(), alpha=0.15)
-        ax.set_title(titles[m])
+        ax.set_title(titles[m], fontsize=11)
         ax.set_xlabel("round")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        if m == "coverage":  # log: the policies span 5% to 45%
+        if m == "coverage":  # log: the policies span 5% to 50%
             ax.set_yscale("log")
+            ax.yaxis.set_major_locator(matplotlib.ticker.FixedLocator([0.05, 0.1, 0.2, 0.3, 0.5]))
             ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
             ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    axes[0].legend(fontsize=8, loc="best")
-    fig.suptitle(f"ML-100k, default model, 943 users, top 10, {seeds} seeds (band: ±1 sd)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
+    fig.suptitle(f"ML-100k, default model, 943 users, top 10: mean of {seeds} seeds, band ±1 sd")
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
 
