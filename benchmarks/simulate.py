@@ -15,7 +15,10 @@ On MovieLens 100k with the default model (trained once through the store, then l
    homogenisation at round 1, 5 and the last, mean and sd over the seeds, for predicted rating
    with the loop, predicted rating with a model that never learns (the control), ε-random,
    calibrated, most popular, and predicted rating with lists that may show a movie again
-   (`repeat`, the experiment on the choice model). The plot (mean, band = ±1 sd) goes to --plot.
+   (`repeat`, the experiment on the choice model). The plot (mean, band = ±1 sd) goes to --plot;
+5. enthusiasts: 10 rounds of predicted rating with and without ten fans of War, Musical and
+   Horror (a genre already in everyone's lists, a rare one, one almost never there), 3 seeds: the
+   genre's share of the other users' list slots.
 Every figure is printed with the machine; on a shared machine they are pessimistic.
 """
 
@@ -36,15 +39,17 @@ from collab_core.devices import describe_machine  # noqa: E402
 from collab_core.simulate import SimulationSettings, simulate  # noqa: E402
 
 PLOT = Path(__file__).resolve().parents[1] / "assets" / "feedback_loops_benchmark.png"
+CONTROL = "predicted, model never learns (control)"
 RUNS = {  # label: settings (besides the seed and the rounds)
     "predicted rating": {},
-    "predicted, model never learns (control)": {"learn": False},
+    CONTROL: {"learn": False},
     "ε-random (ε 0.1)": {"policy": "epsilon"},
     "calibrated (the app's default)": {"policy": "calibrated"},
     "most popular": {"policy": "popular"},
     "predicted, lists may repeat a pick": {"repeat": True},
 }
 SHOWN = ("coverage", "homogenisation")
+GENRES = ("War", "Musical", "Horror")  # in everyone's lists already, rarely, almost never
 
 
 def verdict(value: float, target: float) -> str:
@@ -128,9 +133,47 @@ def direction(ds, stored, seeds: int, rounds: int, plot: Path | None) -> None:
     print(
         f"  (rounds shown: {', '.join(str(t + 1) for t in sorted({0, min(4, rounds - 1), rounds - 1}))})"
     )
+    loop, control = curves.get("predicted rating"), curves.get(CONTROL)
+    if loop is not None and control is not None:
+        gaps = {m: loop[m][:, -1] - control[m][:, -1] for m in SHOWN}
+        print(
+            f"  loop minus control at round {rounds}, seed by seed: coverage "
+            + ", ".join(f"{v:+.1%}" for v in gaps["coverage"])
+            + "; homogenisation "
+            + ", ".join(f"{v:+.3f}" for v in gaps["homogenisation"])
+        )
     if plot is not None:
         draw(curves, rounds, seeds, plot)
         print(f"  plot: {plot}")
+
+
+def enthusiasts(ds, stored, seeds: int, rounds: int = 10) -> None:
+    print(f"\n5. Enthusiasts: {rounds} rounds, {seeds} seeds, predicted rating (mean ± sd)")
+    print("   the genre's share of the other users' list slots, rounds 1 → 5 → last")
+    for genre in GENRES:
+        mask = np.array([genre in g for g in ds.items["genres"]])
+        cells = []
+        for fans in (None, genre):
+            runs = [
+                simulate(
+                    ds,
+                    stored.model,
+                    SimulationSettings(rounds=rounds, seed=seed, enthusiasts=fans),
+                    config=stored.config,
+                )
+                for seed in range(seeds)
+            ]
+            # Without enthusiasts there is no genre_share column: count the exposure instead.
+            share = np.array(
+                [[mask.repeat(row).mean() for row in r.exposure] for r in runs]
+            )  # [seeds, rounds]
+            picked = [0, min(4, rounds - 1), rounds - 1]
+            text = " → ".join(
+                f"{share[:, t].mean():.1%} ± {share[:, t].std(ddof=1):.1%}" for t in picked
+            )
+            top = np.mean([r.rounds["top1_share"].mean() for r in runs])
+            cells.append(f"{'with' if fans else 'without'}: {text} (top 1% gave {top:.0%})")
+        print(f"  {genre} ({int(mask.sum())} movies): {';  '.join(cells)}")
 
 
 def draw(curves: dict, rounds: int, seeds: int, path: Path) -> None:
@@ -175,6 +218,7 @@ def main() -> None:
     p.add_argument("--skip-speed", action="store_true", help="skip parts 1 and 2")
     p.add_argument("--skip-scale", action="store_true", help="skip the 1M-rating round")
     p.add_argument("--skip-direction", action="store_true", help="skip part 4")
+    p.add_argument("--skip-enthusiasts", action="store_true", help="skip part 5")
     p.add_argument("--plot", type=Path, default=PLOT, help=f"where the plot goes ({PLOT.name})")
     args = p.parse_args()
     from collab_core.data import load_dataset
@@ -189,6 +233,8 @@ def main() -> None:
         scale()
     if not args.skip_direction:
         direction(ds, stored, args.seeds, args.rounds, args.plot)
+    if not args.skip_enthusiasts:
+        enthusiasts(ds, stored, min(args.seeds, 3))
     print(f"\n(load average at the end: {describe_machine().rsplit('load average ', 1)[-1]})")
 
 

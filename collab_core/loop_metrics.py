@@ -151,7 +151,7 @@ def conclusion(
     p0, p1 = ends(a, "popularity_pct")
     cmin = float(a["coverage"].min())
     low = int(a["round"].iloc[int(a["coverage"].to_numpy().argmin())])
-    dip = f" (lowest {cmin:.0%}, round {low})" if cmin < min(c0, c1) - 0.005 else ""
+    dip = f" (lowest {cmin:.1%}, round {low})" if cmin < min(c0, c1) - 0.0005 else ""
     popular = (
         f", and the movies shown grew more popular (percentile {p0:.0f} → {p1:.0f})"
         if p1 > p0 + 0.5
@@ -159,21 +159,26 @@ def conclusion(
     )
     out = [
         f"**{main}**: over {r} rounds the share of the catalogue its lists showed "
-        f"{_moved(c0, c1, '.0%', 0.005)}{dip}; the overlap between two users' lists "
+        f"{_moved(c0, c1, '.1%', 0.0005)}{dip}; the overlap between two users' lists "
         f"{_moved(h0, h1, '.2f', 0.005)}{popular}."
     ]
     if control is not None:
         k = runs[control]
         k1, kh1 = float(k["coverage"].iloc[-1]), float(k["homogenisation"].iloc[-1])
-        narrowed = c1 < k1 - 0.005 or h1 > kh1 + 0.005
+        gap = []
+        if abs(c1 - k1) > 0.0005:
+            gap.append(f"showing {c1:.1%} of the catalogue instead of {k1:.1%}")
+        if abs(h1 - kh1) > 0.005:
+            gap.append(f"lists {'more' if h1 > kh1 else 'less'} alike ({h1:.2f} against {kh1:.2f})")
+        narrowed = c1 < k1 - 0.0005 or h1 > kh1 + 0.005
         out.append(
             f"The same users with a model that never learns from what it showed (the control) "
-            f"ended at {k1:.0%} coverage and {kh1:.2f} overlap: people never watch a movie twice, "
+            f"ended at {k1:.1%} coverage and {kh1:.2f} overlap: people never watch a movie twice, "
             "so their lists drift apart on their own. "
             + (
-                f"The gap is the loop: learning from its own lists left **{main}** showing "
-                f"{c1:.0%} instead of {k1:.0%} of the catalogue, with lists "
-                f"{'more' if h1 > kh1 else 'less'} alike ({h1:.2f} against {kh1:.2f})."
+                f"The gap is the loop: learning from its own lists left **{main}** "
+                + " and ".join(gap)
+                + "."
                 if narrowed
                 else "Here the retrained model did not narrow the lists beyond that."
             )
@@ -183,7 +188,7 @@ def conclusion(
         oc, oh = float(o["coverage"].iloc[-1]), float(o["homogenisation"].iloc[-1])
         ou, au = float(o["utility"].mean()), float(a["utility"].mean())
         out.append(
-            f"**{name}** showed {oc:.0%} of the catalogue in the last round (against {c1:.0%}), "
+            f"**{name}** showed {oc:.1%} of the catalogue in the last round (against {c1:.1%}), "
             f"with lists {'less' if oh < h1 else 'more'} alike ({oh:.2f} against {h1:.2f}); what "
             f"users picked was worth {ou:.2f} true stars on average (against {au:.2f})."
         )

@@ -65,12 +65,15 @@ def test_conclusion_reads_the_figures():
     }
     text = lm.conclusion(runs, genre="War", n_enthusiasts=10)
     assert "**A: Predicted rating**: over 3 rounds" in text
-    assert "fell from 14% to 10%" in text and "rose from 0.21 to 0.25" in text
-    assert "ended at 18% coverage" in text and "The gap is the loop" in text
-    assert "showing 10% instead of 18%" in text
-    assert "**B: ε-random exploration** showed 44%" in text and "less alike" in text
+    assert "fell from 14.0% to 10.0%" in text and "rose from 0.21 to 0.25" in text
+    assert "ended at 18.0% coverage" in text and "The gap is the loop" in text
+    assert "showing 10.0% of the catalogue instead of 18.0% and lists more alike" in text
+    assert "**B: ε-random exploration** showed 44.0%" in text and "less alike" in text
     assert "The 10 War enthusiasts gave 10% of the new ratings" in text
     assert "rose from 1.0% to 4.0%" in text and "keep a human in the loop" in text
     # No control, no enthusiasts: neither sentence; a flat line "stays near".
     text = lm.conclusion({"A": _run([0.2, 0.2], [0.1, 0.1])})
-    assert "stayed near 20%" in text and "control" not in text and "enthusiasts" not in text
+    assert "stayed near 20.0%" in text and "control" not in text and "enthusiasts" not in text
+    # A control that ends where the main run does: no gap to speak of.
+    same = {"A": _run([0.2, 0.2], [0.1, 0.1]), "A, no loop": _run([0.2, 0.2], [0.1, 0.1])}
+    assert "did not narrow the lists" in lm.conclusion(same)
