@@ -126,3 +126,20 @@ def test_factors_trained_elsewhere_simulate_by_fold_in_only(ml100k):
     assert res.rounds["coverage"].iloc[0] > 0
     with pytest.raises(ConfigError, match="trained elsewhere"):
         run(ml100k, model, rounds=1, users=40)
+
+
+def test_a_small_data_set_without_genres(ml100k):
+    """Ratings with no items file: no genres, so no enthusiasts, and calibration stays off."""
+    from collab_core.data import make_dataset
+    from collab_core.training import fit
+
+    ratings = ml100k.ratings[ml100k.ratings["user_id"] <= 80]
+    ds = make_dataset(ratings)
+    config = TrainConfig(n_factors=8, epochs=3)
+    model = fit(ds, config).model
+    settings = SimulationSettings(rounds=2, policy="calibrated", k=5, picks=2)
+    res = simulate(ds, model, settings, config=config)
+    assert (res.rounds["new_ratings"] == 2 * res.n_users).all()
+    assert res.rounds["genre_diversity"].isna().all() and res.rounds["coverage"].gt(0).all()
+    with pytest.raises(ConfigError, match="has no genres"):
+        simulate(ds, model, SimulationSettings(rounds=1, enthusiasts="War"), config=config)
