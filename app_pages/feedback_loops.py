@@ -25,7 +25,7 @@ runs = state.simulation(page.key)
 if runs is None:
     st.info(
         "Choose the rounds and two policies, then **Run the simulation** (10 rounds of the "
-        "three runs take about a minute on a 2-core CPU).",
+        "three runs take one to two minutes on a 2-core CPU).",
         icon=":material/autorenew:",
     )
     st.stop()
