@@ -359,6 +359,48 @@ def _spread(row: dict) -> str:
     return f" ± {sd:.2f}" if sd is not None else ""
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .simulate import SimulationSettings, simulate
+    from .store import ModelStore, default_model
+
+    ex = _explorer(args)  # the data set and the model, checked to belong together
+    # Its training settings (warm starts train with them): loaded again, in milliseconds.
+    stored = ModelStore().load(args.model_id) if args.model_id else default_model(ex.dataset)
+    settings = SimulationSettings(
+        rounds=args.rounds,
+        policy=args.policy,
+        k=args.k,
+        picks=args.picks,
+        update=args.update,
+        enthusiasts=args.enthusiasts,
+        users=args.users,
+        learn=not args.frozen,
+        seed=args.seed,
+        **_given(args, "calibration", "novelty", "taste", "epsilon"),
+    )
+
+    def progress(t: int, rounds: int, record: dict) -> None:
+        if not args.json:
+            print(f"round {t}/{rounds} done in {record['seconds']:.1f} s", file=sys.stderr)
+
+    result = simulate(ex.dataset, ex.model, settings, config=stored.config, callback=progress)
+    table = result.rounds.drop(columns=["seconds"])
+    lines = [
+        f"{args.rounds} round{'s' * (args.rounds != 1)} of the {args.policy!r} policy over "
+        f"{result.n_users:,} users "
+        f"(top {args.k}, {args.update} update"
+        + (
+            f", {result.n_enthusiasts} {result.settings.enthusiasts} enthusiasts"
+            if args.enthusiasts
+            else ""
+        )
+        + "):",
+        table.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
+    ]
+    _emit(result.to_dict(), args.json, "\n".join(lines))
+    return 0
+
+
 def _given(args: argparse.Namespace, *names: str) -> dict:
     """The options among `names` given on the command line (their default is None)."""
     return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
@@ -442,6 +484,36 @@ def build_parser() -> argparse.ArgumentParser:
         "above the middle of the scale (default 0.4)",
     )
     p.set_defaults(func=cmd_recommend)
+    p = sub.add_parser(
+        "simulate", help="run the recommender for rounds and watch what it does to the catalogue"
+    )
+    add_explore_args(p)
+    p.add_argument("--rounds", type=int, default=10, help="how many rounds (default 10)")
+    p.add_argument(
+        "--policy",
+        choices=["predicted", "calibrated", "epsilon", "popular"],
+        default="predicted",
+        help="how lists are made (default: predicted rating)",
+    )
+    p.add_argument("--enthusiasts", metavar="GENRE", help="add a few fans of GENRE who rate a lot")
+    p.add_argument("--k", type=int, default=10, help="list length (default 10)")
+    p.add_argument("--picks", type=int, default=1, help="movies each user picks a round")
+    p.add_argument(
+        "--update",
+        choices=["warm", "fold_in"],
+        default="warm",
+        help="retrain a little each round (warm) or refit the users only (fold_in)",
+    )
+    p.add_argument("--users", type=int, help="simulate a random sample of this many users")
+    p.add_argument(
+        "--frozen", action="store_true", help="the control: a model that never learns (no loop)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--epsilon", type=float, help="epsilon policy: chance a slot is random (0.1)")
+    p.add_argument("--calibration", type=float, help="genre calibration, 0 to 1")
+    p.add_argument("--novelty", type=float, help="novelty knob, 0 to 1")
+    p.add_argument("--taste", type=float, help="taste knob, 0 to 1")
+    p.set_defaults(func=cmd_simulate)
     return parser
 
 

@@ -140,6 +140,8 @@ class CollabModel(nn.Module):
       each rated movie added to each item, where the model can say exactly (None otherwise).
     - `score_sd(user, items=None) -> np.ndarray | None`: the posterior spread (sd, in rating
       points) of those predictions, where the model has a posterior (None otherwise).
+    - `user_scores(users) -> np.ndarray [len(users), n_items]`: trained users' predicted ratings
+      of every item, in bulk (what `predict` gives for every pair).
     """
 
     n_users: int
@@ -181,6 +183,20 @@ class CollabModel(nn.Module):
 
     def score_sd(self, user: NewUser, items=None) -> np.ndarray | None:
         return None
+
+    @torch.no_grad()
+    def user_scores(self, users) -> np.ndarray:
+        """Predicted ratings of every item for the trained users `users` (indices):
+        [len(users), n_items], as `predict` gives them (here through it, a few users per call)."""
+        users = np.asarray(users, np.int64).reshape(-1)
+        out = np.empty((len(users), self.n_items))
+        step = max(1, (1 << 20) // max(1, self.n_items))
+        items = torch.arange(self.n_items)
+        for s in range(0, len(users), step):
+            chunk = torch.as_tensor(users[s : s + step])
+            pred = self.predict(chunk.repeat_interleave(self.n_items), items.repeat(len(chunk)))
+            out[s : s + step] = pred.double().numpy().reshape(len(chunk), -1)
+        return out
 
     def to_logit(self, r) -> np.ndarray:
         return to_logit(r, self.y_range)
@@ -271,6 +287,18 @@ class _LinearModel(CollabModel):
         if not seen.all():  # items never trained on contribute neither factors nor bias
             z = np.where(seen, z, 0.0)
         return self.to_rating(z + user.bias + self.intercept())
+
+    def user_scores(self, users) -> np.ndarray:
+        """`CollabModel.user_scores` as one matrix product: P[users] V' + biases (unknown users and
+        items contribute nothing, as in `predict`)."""
+        users = np.asarray(users, np.int64).reshape(-1)
+        V, b = self._item_side(None)
+        seen = self.user_seen.cpu().numpy()[users]
+        P = _numpy(self.user_factors())[users] * seen[:, None]
+        bu = _numpy(self.user_bias())[users] * seen
+        z = P @ V.T  # [n, n_items]
+        z += (bu + np.float32(self.intercept()))[:, None] + b
+        return self.to_rating(z)
 
     def contributions(self, user: NewUser, items, scores) -> np.ndarray | None:
         """Rating points rated movie j adds to item i: q_i · parts_j[:d] (its share of the user

@@ -498,6 +498,39 @@ def _fresh_model(config: TrainConfig, dataset: Dataset, tr: _Tensors, device: to
     return model.to(device)
 
 
+@torch.no_grad()
+def _continued(start, config: TrainConfig, dataset: Dataset, tr: _Tensors, device: torch.device):
+    """A fresh model for `dataset` holding `start`'s weights: same-shaped tensors are copied, and
+    per-user and per-item tables into their first rows (the rest keep the fresh start)."""
+    if not isinstance(start, (DotProductBias, CollabNN)):
+        raise ConfigError(
+            "Only the models trained here (dot product or neural) can be trained further; this "
+            "one's factors were trained elsewhere and stay as they are."
+        )
+    model = _fresh_model(config, dataset, tr, device)
+    if type(model) is not type(start) or model.y_range != start.y_range:
+        raise ConfigError(
+            f"Cannot train a {type(start).__name__} on (rating range {start.y_range}) with "
+            f"settings for a {type(model).__name__} (range {model.y_range}); pass the settings "
+            "it was trained with."
+        )
+    fresh = model.state_dict()
+    for name, w in start.state_dict().items():
+        if name in ("user_seen", "item_seen"):  # what this training set covers, from `tr`
+            continue
+        into, w = fresh[name], w.to(device)
+        if into.shape == w.shape:
+            into.copy_(w)
+        elif into.ndim and into.shape[1:] == w.shape[1:] and len(into) >= len(w):
+            into[: len(w)].copy_(w)  # the users (items) `start` knows come first
+        else:
+            raise ConfigError(
+                f"The model's {name} is {tuple(w.shape)} but these settings make it "
+                f"{tuple(into.shape)}; pass the settings the model was trained with."
+            )
+    return model
+
+
 @contextmanager
 def _cpu_threads(device: torch.device, work: int) -> Iterator[None]:
     """Use one thread for small batches on the CPU (restored afterwards)."""
@@ -523,6 +556,7 @@ def fit(
     valid: pd.DataFrame | None = None,
     callback: Callback | None = None,
     cancel: Cancel | None = None,
+    start: torch.nn.Module | None = None,
 ) -> TrainResult:
     """Train `config`'s model on `dataset` and report validation loss every epoch.
 
@@ -530,12 +564,20 @@ def fit(
     seed on the same device gives the same model. `callback` gets a `TrainEvent` after every batch
     and every epoch; `cancel()` returning True stops between two batches with `TrainingCancelled`.
     The returned model is on the CPU in eval mode whatever device trained it.
+
+    `start` (a warm start) trains on from that model's weights instead of fresh ones (a new
+    optimiser and schedule; `start` itself is left as it was). `dataset` may have more users or
+    items than `start`, appended after its own (new ids sorting last); theirs start as a fresh
+    model's rows. `config` must describe `start`'s architecture (e.g. its stored config).
     """
     config = (config or TrainConfig()).resolved()
     sampled = config.model == "bayes"
     device = torch.device("cpu") if sampled else pick_device(config.device)
     tr, va = _prepare(dataset, config, train, valid, device)
-    model = _fresh_model(config, dataset, tr, device)
+    if start is None:
+        model = _fresh_model(config, dataset, tr, device)
+    else:
+        model = _continued(start, config, dataset, tr, device)
     start = time.perf_counter()
     if sampled:
         history = _fit_bayes(model, config, dataset, tr, va, callback, cancel)

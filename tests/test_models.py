@@ -132,3 +132,16 @@ def test_nn_bias_adds_learned_biases_to_the_logit():
     # The effective bias measured by calibrate carries the learned one (centred over seen items).
     model.calibrate()
     assert model.item_bias()[3].item() == pytest.approx(-0.25 + 0.25 / 7, abs=1e-4)
+
+
+def test_user_scores_are_predict_for_every_movie(ml100k, default_model, small_nn_model):
+    import numpy as np  # (here: this file's other tests need no numpy)
+
+    users = np.array([0, 5, 942])
+    items = np.arange(ml100k.n_items)
+    for model in (default_model, small_nn_model):
+        bulk = model.user_scores(users)
+        assert bulk.shape == (3, ml100k.n_items)
+        for row, u in zip(bulk, users, strict=True):
+            one = model.predict(torch.full((len(items),), int(u)), torch.as_tensor(items))
+            np.testing.assert_allclose(row, one.double().numpy(), atol=1e-5)

@@ -19,6 +19,12 @@ PAGES: dict[str, tuple[str, str, str, str]] = {
     "map": ("embedding_map.py", "Embedding map", ":material/scatter_plot:", "Explore the model"),
     "similar": ("similar.py", "Similar movies", ":material/join_inner:", "Explore the model"),
     "recommend": ("recommend.py", "Recommend", ":material/recommend:", "Explore the model"),
+    "feedback": (
+        "feedback_loops.py",
+        "Feedback loops",
+        ":material/autorenew:",
+        "Explore the model",
+    ),
     "upload": ("upload.py", "Upload", ":material/upload_file:", "Your data"),
 }
 

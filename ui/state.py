@@ -176,3 +176,17 @@ def sweep(fingerprint: str):
     if found is None or found[0] != fingerprint:
         return None
     return found[1], found[2]
+
+
+# Feedback loops page (issue 16): its last run, kept for the data set and model it ran on.
+SIMULATION = "feedback_runs"  # {"key": (fingerprint, model_id), "runs": {label: SimulationResult}}
+
+
+def set_simulation(key: tuple[str, str], runs: dict) -> None:
+    st.session_state[SIMULATION] = {"key": key, "runs": runs}
+
+
+def simulation(key: tuple[str, str]) -> dict | None:
+    """{label: SimulationResult} of the last run if it was on this (fingerprint, model_id)."""
+    found = st.session_state.get(SIMULATION)
+    return found["runs"] if found is not None and found["key"] == key else None

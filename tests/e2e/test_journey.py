@@ -257,3 +257,27 @@ def test_upload_a_malformed_file_shows_the_error(page, app_server, shot):
     settle(page)
     expect(page.get_by_text("reads well")).to_have_count(0)
     shot(page, "upload")
+
+
+def test_feedback_loops_runs_two_rounds_and_draws_the_charts(page, app_server, trained, shot):
+    open_page(page, app_server, "feedback_loops", "Feedback loops")
+    expect(page.get_by_text("true tastes", exact=False).first).to_be_visible()
+    settle(page)
+    # Two rounds (the slider starts at 10) keep the run short; the keyboard moves the slider.
+    rounds = page.get_by_test_id("stSlider").filter(has_text="Rounds").get_by_role("slider")
+    rounds.focus()
+    for _ in range(8):
+        page.keyboard.press("ArrowLeft")
+    expect(page.get_by_test_id("stSliderThumbValue").first).to_have_text("2")
+    page.get_by_role("button", name="Run the simulation").click()
+    expect(page.get_by_test_id("stProgress")).to_be_visible()
+    expect(page.get_by_role("heading", name="What happened")).to_be_visible(timeout=240_000)
+    expect(
+        page.get_by_text(re.compile(r"over 2 rounds the share of the catalogue"))
+    ).to_be_visible()
+    settle(page)
+    # The metric grid (8 metrics x 3 runs x 2 rounds) and the map of the shown catalogue (every
+    # movie the model knows, in both rounds' panels).
+    points = plotly_points(page, lambda n: len(n) == 2 and n[0] == 48 and n[1] > 3000)
+    assert points[1] % 2 == 0
+    shot(page, "feedback")
