@@ -33,8 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SERVER_START_TIMEOUT_S = 90
 BROWSER_TIMEOUT_S = 300
-# The page's hover columns and default colour (app_pages/embedding_map.py).
-HOVER = ["year", "primary_genre", "n_ratings", "mean_rating", "bias"]
 
 # Milliseconds from navigation to the first frame showing the page's first element (a caption
 # that says how many points the chart will hold, "points: N", sent before the chart), then to
@@ -50,7 +48,8 @@ _DRAWN_JS = """() => {
   const gd = document.querySelector('.js-plotly-plot');
   if (!caption || !gd || !gd._fullData) return false;
   const want = parseInt(caption.slice(8).replace(/,/g, ''));
-  const n = gd._fullData.reduce((s, t) => s + (t._length || 0), 0);
+  const n = gd._fullData.filter(t => t.type === 'scatter' || t.type === 'scattergl')
+    .reduce((s, t) => s + (t._length || 0), 0);
   return n >= want ? performance.now() : false;
 }"""
 
@@ -87,18 +86,21 @@ def make_map(ex):
 
 
 def page_figure(emap):
-    """The figure the Embedding map page draws for a map of every movie, and its point count."""
-    from collab_core import plots
+    """The figure the Embedding map page draws by default (one genre highlighted, 40 titles) for
+    a map of every movie, and the number of points it draws."""
+    from collab_core import labels, map_figure, maps
 
-    titles = [plots.axis_title(a) for a in emap.axes]
-    fig = plots.embedding_map(
-        emap.coords,
-        color="primary_genre",
-        hover=HOVER,
-        x_title=titles[0],
-        y_title=titles[1],
+    coords = emap.coords
+    ranges = (labels.axis_range(coords["x"]), labels.axis_range(coords["y"]))
+    fig = map_figure.embedding_map(
+        coords,
+        groups=maps.genre_groups(coords, emap.telling_genres(1)),
+        labels=labels.choose_labels(coords, labels.LABELS, ranges=ranges),
+        titles=[a.title() for a in emap.axes],
+        ranges=ranges,
     )
-    return fig, len(emap.coords)
+    points = sum(len(t.x) for t in fig.data if t.type == "scatter")
+    return fig, points
 
 
 def app() -> None:

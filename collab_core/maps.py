@@ -1,0 +1,399 @@
+"""The embedding map: movies' factors projected to 2-D or 3-D (PCA, t-SNE, UMAP) and what each axis tracks.
+
+`project` places the vectors; `traits` measures what a reader can check a direction against (bias,
+popularity, year, mean rating, genres); `Axis` names a PCA axis by its end movies and by the
+traits it follows, in words. `embedding_map(explorer, ...)` puts them together (`Explorer`
+memoises it per model). Which titles to print on the map is `labels.py`; drawing is `plots.py`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError, check_whole
+
+if TYPE_CHECKING:
+    from .analysis import Explorer
+
+MAP_METHODS = ("pca", "tsne", "umap")
+METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+# The numeric traits, each with what more of it looks like and what less of it looks like.
+TRAIT_WORDS = {
+    "popularity": ("more-rated movies", "less-rated movies"),
+    "year": ("newer movies", "older movies"),
+    "bias": ("movies with a higher bias", "movies with a lower bias"),
+    "mean rating": ("better-rated movies", "worse-rated movies"),
+}
+# Where the high end of each component is on screen.
+SIDES = {"x": ("right", "left"), "y": ("top", "bottom"), "z": ("front", "back")}
+MIN_GENRE_MOVIES = 10  # genres with fewer movies on the map give noisy correlations: left out
+STRONG = 0.3  # |r| from which an axis is said to follow a trait (in its title)
+# Seconds per movie of a first run on a 2-core CPU (benchmarks/map_render.py measures them), and
+# the one-off cost of compiling UMAP (numba) the first time a server runs it.
+SECONDS_PER_MOVIE = {"pca": 2e-6, "tsne": 2e-3, "umap": 3e-3}
+UMAP_COMPILE_S = 30
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class Axis:
+    """One component of a map: the movies at its ends and how it correlates with each trait.
+
+    `correlations` holds Pearson's r of the movies' coordinate with each trait (a genre's trait is
+    1 for a movie listing it, 0 otherwise), strongest |r| first. `low`/`high` are the movies at
+    the two ends; for t-SNE and UMAP (`explained_variance` None) directions mean nothing, so pages
+    say so instead of naming them.
+    """
+
+    component: str  # "x", "y" or "z"
+    method: str
+    explained_variance: float | None
+    low: list[str]
+    high: list[str]
+    correlations: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+
+    @property
+    def name(self) -> str:
+        """'PC1' for PCA; 'UMAP x' otherwise."""
+        if self.method == "pca":
+            return f"PC{'xyz'.index(self.component) + 1}"
+        return f"{METHOD_NAMES[self.method]} {self.component}"
+
+    @property
+    def meaningful(self) -> bool:
+        """Whether the direction itself means something (PCA), rather than only neighbourhoods."""
+        return self.explained_variance is not None
+
+    def strongest(self, k: int = 2) -> list[tuple[str, float]]:
+        """The `k` traits with the largest |r|, as (trait, r)."""
+        return [(str(t), float(r)) for t, r in self.correlations.head(k).items()]
+
+    def where(self, trait: str, r: float) -> str:
+        """'newer movies to the right' for year with r > 0 on x."""
+        high_side, low_side = SIDES[self.component]
+        more = _words(trait)[0]
+        return f"{more} to the {high_side if r > 0 else low_side}"
+
+    def sentence(self) -> str:
+        """'PC1 follows popularity (r = −0.61: more-rated movies to the left) and year (…).'"""
+        top = self.strongest(2)
+        if not top:
+            return f"{self.name}: no trait to compare it with."
+        parts = [f"{t} (r = {_signed(r)}: {self.where(t, r)})" for t, r in top]
+        if abs(top[0][1]) < STRONG:
+            return (
+                f"{self.name} follows none of the measured traits strongly; the closest are "
+                + " and ".join(parts)
+                + "."
+            )
+        return f"{self.name} follows " + " and ".join(parts) + "."
+
+    def ends(self) -> tuple[str, str]:
+        """What the low and the high end hold, by the strongest trait ('older', 'newer'), if strong."""
+        top = self.strongest(1)
+        if not top or abs(top[0][1]) < STRONG:
+            return "", ""
+        trait, r = top[0]
+        more, less = _words(trait)
+        return (less, more) if r > 0 else (more, less)
+
+    def title(self) -> str:
+        """The plot's axis title: '← older movies · PC1, 12.3% of variance · newer movies →'."""
+        if not self.meaningful:
+            return f"{self.name} (no meaning of its own: read neighbourhoods)"
+        head = f"{self.name}, {self.explained_variance:.1%} of variance"
+        low, high = self.ends()
+        return f"← {low}  ·  {head}  ·  {high} →" if low else head
+
+
+@dataclass
+class EmbeddingMap:
+    """Movies placed in 2 or 3 dimensions.
+
+    `coords` is indexed by item index and has x, y (z), item_index, item_id, title, year, genres
+    ("A|B"), n_ratings, mean_rating, bias. `explained_variance` is the share of variance of each
+    PCA component (None for t-SNE and UMAP); `axes` describes each component.
+    """
+
+    method: str
+    coords: pd.DataFrame
+    explained_variance: list[float] | None
+    axes: list[Axis] = field(default_factory=list)
+
+    @property
+    def n_components(self) -> int:
+        return len(self.axes)
+
+    def correlation_table(self) -> pd.DataFrame:
+        """Traits × axes: r of each trait with each component (rows sorted by the largest |r|)."""
+        t = pd.DataFrame({a.name: a.correlations for a in self.axes})
+        return t.loc[t.abs().max(axis=1).sort_values(ascending=False).index]
+
+    def telling_genres(self, k: int = 1) -> list[str]:
+        """The `k` genres the axes follow most (largest |r| on any axis): a colouring that shows
+        what the map separates."""
+        t = self.correlation_table()
+        return [g for g in t.index if g not in TRAIT_WORDS][:k]
+
+
+def check_method(method: str, n_components: int) -> None:
+    if method not in MAP_METHODS:
+        raise ConfigError(f"Unknown map method {method!r}; use one of {', '.join(MAP_METHODS)}.")
+    if n_components not in (2, 3):
+        raise ConfigError(f"n_components must be 2 or 3, not {n_components!r}.")
+
+
+def project(
+    x: np.ndarray,
+    method: str = "pca",
+    n_components: int = 2,
+    *,
+    seed: int = 42,
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, list[float] | None]:
+    """Rows of `x` [n, d] placed in `n_components` dimensions: (coordinates [n, k], explained
+    variance ratio of each component for PCA, else None).
+
+    PCA keeps the directions of greatest variance (the lesson's choice, milliseconds). t-SNE and
+    UMAP keep neighbourhoods instead; both are seeded (same seed, same layout) and take seconds
+    to minutes. UMAP compares movies by cosine, as the Similar page does; `progress(fraction,
+    text)` follows its epochs.
+    """
+    check_method(method, n_components)
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 2 or len(x) < n_components + 2:
+        raise ConfigError(
+            f"A map needs at least {n_components + 2} movies with factors, not {len(x)}."
+        )
+    from threadpoolctl import threadpool_limits
+
+    # One thread: these are small problems, and OpenMP/BLAS threads that spin-wait on a busy or
+    # small machine made t-SNE 10-20x slower in our measurements (5 s instead of 0.3 s).
+    with threadpool_limits(1):
+        if method == "pca":
+            from sklearn.decomposition import PCA
+
+            pca = PCA(n_components=n_components, random_state=seed)
+            return pca.fit_transform(x), [float(v) for v in pca.explained_variance_ratio_]
+        if method == "tsne":
+            from sklearn.manifold import TSNE
+
+            if progress:
+                progress(0.0, f"t-SNE of {len(x):,} movies…")
+            xy = TSNE(
+                n_components=n_components,
+                perplexity=min(30.0, (len(x) - 1) / 3),
+                init="pca",
+                max_iter=500,  # enough for maps of a few thousand movies; halves the time
+                random_state=seed,
+            ).fit_transform(x)
+            return xy, None
+        return _umap(x, n_components, seed, progress), None
+
+
+def _umap(x: np.ndarray, n_components: int, seed: int, progress: Progress | None) -> np.ndarray:
+    if progress:
+        progress(0.0, f"UMAP of {len(x):,} movies: loading UMAP (compiled on first use)…")
+    import umap  # imported here: its first import compiles for seconds
+
+    reporter = _EpochReporter(progress, len(x)) if progress else None
+    if progress:
+        progress(0.05, f"UMAP of {len(x):,} movies: finding each movie's nearest neighbours…")
+    model = umap.UMAP(
+        n_components=n_components,
+        n_neighbors=min(15, len(x) - 1),
+        metric="cosine",
+        random_state=seed,  # with one thread: the same seed gives the same layout
+        n_jobs=1,
+        tqdm_kwds=reporter.tqdm_kwds() if reporter else None,
+    )
+    return np.asarray(model.fit_transform(x), dtype=np.float32)
+
+
+class _EpochReporter:
+    """A file for UMAP's tqdm bar (its documented `tqdm_kwds`) that turns "n/total" into progress."""
+
+    def __init__(self, progress: Progress, n: int) -> None:
+        self.progress, self.n = progress, n
+
+    def tqdm_kwds(self) -> dict:
+        return {"disable": False, "file": self, "bar_format": "{n}/{total}\n", "mininterval": 0.25}
+
+    def write(self, text: str) -> None:
+        done, _, total = text.strip().partition("/")
+        if done.isdigit() and total.isdigit() and int(total):
+            f = int(done) / int(total)
+            self.progress(0.2 + 0.8 * f, f"UMAP of {self.n:,} movies: layout, epoch {done}/{total}")
+
+    def flush(self) -> None:
+        pass
+
+
+def traits(
+    coords: pd.DataFrame,
+    genres: pd.DataFrame | None = None,
+    min_genre_movies: int = MIN_GENRE_MOVIES,
+) -> pd.DataFrame:
+    """What a direction can be checked against, one column per trait, one row per movie.
+
+    popularity is log10 of the number of ratings (counts span decades); year and mean rating
+    as they are (NaN where unknown); each genre listed by at least `min_genre_movies` of the
+    movies (and not by all) is 1 for a movie listing it, 0 otherwise. `genres` (0/1, one column
+    per genre, rows as `coords`) saves splitting `coords["genres"]`.
+    """
+    t = pd.DataFrame(
+        {
+            "bias": coords["bias"].to_numpy(np.float64),
+            "popularity": np.log10(np.maximum(coords["n_ratings"].to_numpy(np.float64), 1)),
+            "year": pd.to_numeric(coords["year"], errors="coerce").to_numpy(np.float64),
+            "mean rating": coords["mean_rating"].to_numpy(np.float64),
+        },
+        index=coords.index,
+    )
+    if genres is None:
+        genres = coords["genres"].fillna("").astype(str).str.get_dummies(sep="|")
+    counts = genres.sum()
+    keep = counts[(counts >= min_genre_movies) & (counts < len(coords))].index
+    return pd.concat([t, genres[sorted(keep)].astype(np.float64)], axis=1)
+
+
+def correlations(values: np.ndarray, table: pd.DataFrame) -> pd.Series:
+    """Pearson's r of `values` with each column of `table` (NaN rows left out per column),
+    sorted by |r|, largest first; columns that do not vary are left out."""
+    v = np.asarray(values, np.float64)
+    out = {}
+    for name in table.columns:
+        col = table[name].to_numpy(np.float64)
+        ok = np.isfinite(col) & np.isfinite(v)
+        a, b = v[ok], col[ok]
+        if len(a) < 3 or a.std() == 0 or b.std() == 0:
+            continue
+        a, b = a - a.mean(), b - b.mean()
+        out[name] = float((a * b).sum() / math.sqrt((a * a).sum() * (b * b).sum()))
+    r = pd.Series(out, dtype=float)
+    return r.iloc[np.argsort(-r.abs().to_numpy(), kind="stable")]
+
+
+def embedding_map(
+    ex: Explorer,
+    *,
+    method: str = "pca",
+    n_components: int = 2,
+    n_items: int = 1000,
+    n_ends: int = 5,
+    seed: int = 42,
+    progress: Progress | None = None,
+) -> EmbeddingMap:
+    """Item factors of the `n_items` most-rated trained movies projected by `method`, with
+    their axes described (see `Axis`)."""
+    check_method(method, n_components)
+    check_whole("n_items", n_items, n_components + 2)
+    order = np.argsort(-ex.n_ratings_, kind="stable")
+    idx = order[ex.item_seen_[order]][:n_items]
+    xy, explained = project(
+        ex.item_factors_[idx], method, n_components, seed=seed, progress=progress
+    )
+    coords = ex.item_table(idx).set_index(pd.Index(idx, name="item"), drop=False)
+    names = "xyz"[:n_components]
+    for c, name in enumerate(names):
+        coords[name] = xy[:, c].astype(np.float32)
+    genres = pd.DataFrame(ex.genres.has[idx], index=coords.index, columns=ex.genres.names)
+    measured = traits(coords, genres)
+    titles = coords["title"].to_numpy()
+    axes = []
+    for c, name in enumerate(names):
+        ends = np.argsort(xy[:, c], kind="stable")
+        axes.append(
+            Axis(
+                component=name,
+                method=method,
+                explained_variance=explained[c] if explained else None,
+                low=list(titles[ends[:n_ends]]),
+                high=list(titles[ends[::-1][:n_ends]]),
+                correlations=correlations(xy[:, c], measured),
+            )
+        )
+    return EmbeddingMap(method=method, coords=coords, explained_variance=explained, axes=axes)
+
+
+def first_run_seconds(method: str, n: int) -> float:
+    """A rough first-run time of a map of `n` movies on a 2-core CPU (not counting compiling)."""
+    return SECONDS_PER_MOVIE[method] * n
+
+
+def cost_note(method: str, n: int) -> str | None:
+    """What a first run of `method` on `n` movies costs, in words; None when it is instant."""
+    if method == "pca":
+        return None
+    s = first_run_seconds(method, n)
+    when = f"about {_duration(s)}"
+    extra = (
+        f" (plus about {UMAP_COMPILE_S} s to compile UMAP, once per server)"
+        if method == "umap"
+        else ""
+    )
+    return (
+        f"{METHOD_NAMES[method]} of {n:,} movies takes {when} on a 2-core CPU the first "
+        f"time{extra}; then it is kept for this model and comes back at once."
+    )
+
+
+def genre_groups(coords: pd.DataFrame, genres: Sequence[str]) -> pd.Series:
+    """For highlighting genres: each movie's first genre among `genres` that it lists, else ""."""
+    listed = "|" + coords["genres"].fillna("").astype(str) + "|"
+    out = pd.Series("", index=coords.index, dtype=object)
+    for g in reversed(list(genres)):  # the first chosen genre wins: assigned last
+        out[listed.str.contains(f"|{g}|", regex=False).to_numpy()] = g
+    return out
+
+
+def select_region(
+    coords: pd.DataFrame,
+    *,
+    box: Sequence[Sequence[float]] | None = None,
+    lasso: Sequence[Sequence[float]] | None = None,
+    x: str = "x",
+    y: str = "y",
+) -> list[int]:
+    """Item indices of the movies inside a box ((x0, x1), (y0, y1)) or a lasso ((xs), (ys)):
+    every movie of the map, drawn as a point or only in its density layer."""
+    px, py = coords[x].to_numpy(np.float64), coords[y].to_numpy(np.float64)
+    inside = np.zeros(len(coords), bool)
+    if box is not None:
+        (x0, x1), (y0, y1) = sorted(box[0]), sorted(box[1])
+        inside |= (px >= x0) & (px <= x1) & (py >= y0) & (py <= y1)
+    if lasso is not None:
+        vx, vy = np.asarray(lasso[0], np.float64), np.asarray(lasso[1], np.float64)
+        crossings = np.zeros(len(coords), bool)
+        for i in range(len(vx)):  # even-odd rule: count crossings of a ray to the right
+            ax, ay, bx, by = vx[i - 1], vy[i - 1], vx[i], vy[i]
+            if ay == by:
+                continue
+            spans = (py >= min(ay, by)) & (py < max(ay, by))
+            at = ax + (py - ay) * (bx - ax) / (by - ay)
+            crossings ^= spans & (px < at)
+        inside |= crossings
+    return [int(i) for i in coords.index[inside]]
+
+
+def _words(trait: str) -> tuple[str, str]:
+    """(more of it, less of it) in words; a genre is 'Horror films' against 'other films'."""
+    return TRAIT_WORDS.get(trait, (f"{trait} films", "other films"))
+
+
+def _signed(r: float) -> str:
+    return f"{r:+.2f}".replace("-", "−")
+
+
+def _duration(s: float) -> str:
+    if s < 1:
+        return "a second"
+    if s < 90:
+        return f"{max(1, round(s / 5) * 5) if s > 10 else round(s)} s"
+    return f"{round(s / 60)} min"
