@@ -2,17 +2,8 @@
 
 import streamlit as st
 
-from collab_core import export, labels, map_figure, maps, plots
-from collab_core.titles import display_title
+from collab_core import export, labels, map_figure, maps
 from ui import context, state, widgets
-
-COLOURS = {
-    "genres": "Genres (highlighted)",
-    "year": "Year",
-    "bias": "Bias",
-    "n_ratings": "Popularity (number of ratings)",
-    "mean_rating": "Mean rating",
-}
 
 st.title("Embedding map")
 page = context.model_page()
@@ -46,7 +37,9 @@ upper = int(page.explorer.item_seen_.sum())
 n_items = c3.number_input(
     "Most-rated movies", min(50, upper), upper, min(500, upper), step=50, key="map_n"
 )
-colour = c4.selectbox("Colour by", list(COLOURS), format_func=COLOURS.get, key="map_colour")
+colour = c4.selectbox(
+    "Colour by", list(maps.COLOURINGS), format_func=maps.COLOURINGS.get, key="map_colour"
+)
 n_labels = c5.number_input(
     "Titles shown", 0, labels.MAX_LABELS, labels.LABELS, step=10, key=state.MAP_LABELS,
     help="How many titles to print on the map: the movies at the ends of the axes, then the "
@@ -73,12 +66,9 @@ if colour == "genres":
 pick = widgets.movie_picker(
     ds, "Find a movie on the map", key=state.MAP_SEARCH, help="Marks it with a red star."
 )
-must = [pick] if pick is not None and pick in coords.index else []
+must = [pick] if pick in coords.index else []
 if pick is not None and not must:
-    st.caption(
-        f"{ds.items['title'].iloc[pick]} is not among the {len(coords):,} most-rated movies "
-        "shown; show more movies to see it."
-    )
+    st.caption(f"{ds.items['title'].iloc[pick]} is not among the movies shown; show more.")
 
 ranges = (labels.axis_range(coords["x"]), labels.axis_range(coords["y"]))
 chosen_labels = labels.choose_labels(coords, int(n_labels), must=must, ranges=ranges)
@@ -93,29 +83,16 @@ fig = map_figure.embedding_map(
     titles=[a.title() for a in emap.axes],
     ranges=ranges,
 )
-event = st.plotly_chart(
-    fig,
-    key=f"map_chart_{method}_{dims}",
-    on_select="rerun",
-    selection_mode=("points", "box", "lasso"),
-)
-if len(coords) > map_figure.MAX_POINTS and dims == 2:
-    st.caption(
-        f"{len(coords):,} movies: the grey shading counts them (darker: more), and the "
-        f"{map_figure.DENSITY_POINTS:,} most-rated are drawn as points. A box or lasso lists "
-        "every movie inside it."
-    )
-elif len(coords) > map_figure.MAX_POINTS:
-    st.caption(f"In 3-D, the {map_figure.MAX_POINTS:,} most-rated movies are drawn.")
+modes = ("points", "box", "lasso")
+event = st.plotly_chart(fig, key=f"map_{method}_{dims}", on_select="rerun", selection_mode=modes)
+if note := map_figure.crowd_note(len(coords), int(dims)):
+    st.caption(note)
 
 st.subheader("What the axes mean")
 if emap.axes[0].meaningful:
     for a in emap.axes:
-        low, high = (" · ".join(display_title(t) for t in ts[:3]) for ts in (a.low, a.high))
-        st.markdown(
-            f"**{a.name}** ({a.explained_variance:.1%} of the variance): ← *{low}* … *{high}* →"
-            f"  \n{a.sentence()}"
-        )
+        share = f"{a.explained_variance:.1%} of the variance"
+        st.markdown(f"**{a.name}** ({share}): *{a.ends_text()}*  \n{a.sentence()}")
     st.caption(
         f"Together they explain {sum(emap.explained_variance):.1%} of the variance of the "
         f"{page.explorer.item_factors_.shape[1]}-number embeddings. r is the correlation of a "
@@ -123,21 +100,11 @@ if emap.axes[0].meaningful:
         "with whether the movie lists it."
     )
 else:
-    st.markdown(
-        f"{maps.METHOD_NAMES[method]} places movies whose embeddings are alike near each other; "
-        "its axes have no meaning of their own (turn the map and it says the same). Read "
-        "neighbourhoods: the titles near each other, and where a highlighted genre gathers."
-    )
+    st.markdown(maps.reading_note(method))
 with st.expander("What each axis follows: its correlation with every trait"):
     st.dataframe(emap.correlation_table().round(2))
 
-rows = plots.selected_rows(event.selection.points) if event is not None else []
-if event is not None:
-    for box in event.selection.get("box", []):
-        rows += maps.select_region(coords, box=(box["x"], box["y"]))
-    for lasso in event.selection.get("lasso", []):
-        rows += maps.select_region(coords, lasso=(lasso["x"], lasso["y"]))
-rows = list(dict.fromkeys(r for r in rows if r in coords.index))
+rows = map_figure.selected_items(coords, event.selection) if event is not None else []
 if rows:
     selected = coords.loc[rows]
     st.subheader(f"{len(selected):,} selected movies")

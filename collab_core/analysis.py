@@ -249,7 +249,7 @@ class Explorer:
         seed: int = 42,
         progress: maps.Progress | None = None,
     ) -> EmbeddingMap:
-        """`maps.embedding_map` of this model: the `n_items` most-rated movies by `method`.
+        """`maps.embedding_map` of the `n_items` most-rated trained movies, placed by `method`.
 
         Kept once computed (the last `MAP_MEMO` maps), so a UMAP that took a minute comes back
         at once; `progress(fraction, text)` follows a map being computed.
@@ -257,11 +257,19 @@ class Explorer:
         key = (method, n_components, n_items, n_ends, seed)
         found = self._maps.get(key)
         if found is None:
+            maps.check_method(method, n_components)
+            check_whole("n_items", n_items, n_components + 2)
+            order = np.argsort(-self.n_ratings_, kind="stable")
+            idx = order[self.item_seen_[order]][:n_items]
+            table = self.item_table(idx).set_index(pd.Index(idx, name="item"), drop=False)
             found = maps.embedding_map(
-                self,
+                self.item_factors_[idx],
+                table,
+                genres=pd.DataFrame(
+                    self.genres.has[idx], index=table.index, columns=self.genres.names
+                ),
                 method=method,
                 n_components=n_components,
-                n_items=n_items,
                 n_ends=n_ends,
                 seed=seed,
                 progress=progress,

@@ -23,6 +23,7 @@ PLOT_WIDTH_PX = 860
 PLOT_HEIGHT_PX = 516
 FONT_PX = 11
 MARKER_PX = 8  # diameter of a labelled point
+STAR_PX = 18  # diameter of the star on a chosen movie
 PAD_PX = 2  # space kept around each title
 MAX_CHARS = 24  # longer titles are cut with "…"
 ENDS = 3  # movies taken from each end of each axis
@@ -66,9 +67,12 @@ def text_width(text: str, font_px: float = FONT_PX) -> float:
     return units * font_px
 
 
-def _box(px: float, py: float, w: float, h: float, position: str) -> tuple[float, ...]:
-    """(left, right, bottom, top) of a text box of w × h placed at `position` around a point."""
-    r = MARKER_PX / 2 + PAD_PX
+def _box(
+    px: float, py: float, w: float, h: float, position: str, marker: float = MARKER_PX
+) -> tuple[float, ...]:
+    """(left, right, bottom, top) of a text box of w × h placed at `position` around a point
+    drawn `marker` pixels wide."""
+    r = marker / 2 + PAD_PX
     if position == "top center":
         return px - w / 2, px + w / 2, py + r, py + r + h
     if position == "bottom center":
@@ -137,9 +141,10 @@ def choose_labels(
         if not forced and any(_overlap(marker, b) for b in boxes):
             continue  # its point would sit under a title already placed
         w = text_width(text, font_px) + 2 * PAD_PX
+        size = STAR_PX if forced else MARKER_PX
         placed = None
         for position in POSITIONS:
-            b = _box(cx, cy, w, h, position)
+            b = _box(cx, cy, w, h, position, size)
             if b[0] < 0 or b[1] > width or b[2] < 0 or b[3] > height:
                 continue
             if any(_overlap(b, o) for o in boxes) or any(_contains(b, p, half) for p in points):
@@ -149,7 +154,7 @@ def choose_labels(
         if placed is None:
             if not forced:
                 continue
-            placed = (POSITIONS[0], _box(cx, cy, w, h, POSITIONS[0]))
+            placed = (POSITIONS[0], _box(cx, cy, w, h, POSITIONS[0], size))
         boxes.append(placed[1])
         points.append((cx, cy))
         texts.add(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -10,8 +10,9 @@ import plotly.graph_objects as go
 
 from .labels import FONT_PX as LABEL_FONT_PX
 from .labels import MARKER_PX as LABEL_MARKER_PX
-from .labels import axis_range
-from .plots import HIGHLIGHT, PALETTE
+from .labels import STAR_PX, axis_range
+from .maps import select_region
+from .plots import HIGHLIGHT, PALETTE, selected_rows
 
 GREY = "#b4b4b4"
 # The embedding map: up to MAX_POINTS movies are drawn as points; beyond, a density layer of
@@ -21,6 +22,7 @@ MAP_HEIGHT = 620
 MAX_POINTS = 2000
 DENSITY_POINTS = 1000
 DENSITY_BINS = (180, 104)
+_HALO = "1px 1px 1px #fff, -1px -1px 1px #fff, 1px -1px 1px #fff, -1px 1px 1px #fff"
 
 
 def embedding_map(
@@ -101,7 +103,8 @@ def embedding_map(
                 name="labelled",
                 text=labels["text"].tolist(),
                 textposition=labels["position"].tolist(),
-                textfont={"size": LABEL_FONT_PX, "color": "#1f1f1f"},
+                # A white halo keeps a title legible over the points behind it.
+                textfont={"size": LABEL_FONT_PX, "color": "#1f1f1f", "shadow": _HALO},
                 hovertext=hover[part.index].tolist(),
                 hovertemplate="%{hovertext}<extra></extra>",
                 customdata=part.index.to_numpy(),
@@ -316,7 +319,7 @@ def _map_star(fig, coords, highlight, hover, *, z=None, with_text: bool) -> None
             hovertemplate="%{hovertext}<extra></extra>",
             customdata=part.index.to_numpy(),
             marker={
-                "size": 8 if z else 18,
+                "size": 8 if z else STAR_PX,
                 "color": HIGHLIGHT,
                 "symbol": "diamond" if z else "star",
                 "line": {"width": 1, "color": "white"},
@@ -348,3 +351,27 @@ def _map_labels_3d(fig, part, labels, hover, z) -> None:
 def _rgba(hex_colour: str, alpha: float) -> str:
     r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
+
+
+def crowd_note(n: int, n_components: int, max_points: int = MAX_POINTS) -> str | None:
+    """What a map of `n` movies leaves out of its points, in words; None when it draws them all."""
+    if n <= max_points:
+        return None
+    if n_components == 3:
+        return f"In 3-D, the {max_points:,} most-rated of the {n:,} movies are drawn."
+    return (
+        f"{n:,} movies: the grey shading counts them (darker: more), and the "
+        f"{DENSITY_POINTS:,} most-rated are drawn as points. A box or lasso lists every movie "
+        "inside it."
+    )
+
+
+def selected_items(coords: pd.DataFrame, selection: Mapping) -> list[int]:
+    """Item indices a chart selection (`st.plotly_chart`'s `event.selection`) picks out of the
+    map: the points clicked, and every movie inside a box or lasso, drawn as a point or not."""
+    rows = selected_rows(selection.get("points", []))
+    for box in selection.get("box", []):
+        rows += select_region(coords, box=(box["x"], box["y"]))
+    for lasso in selection.get("lasso", []):
+        rows += select_region(coords, lasso=(lasso["x"], lasso["y"]))
+    return [r for r in dict.fromkeys(rows) if r in coords.index]

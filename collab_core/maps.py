@@ -2,8 +2,8 @@
 
 `project` places the vectors; `traits` measures what a reader can check a direction against (bias,
 popularity, year, mean rating, genres); `Axis` names a PCA axis by its end movies and by the
-traits it follows, in words. `embedding_map(explorer, ...)` puts them together (`Explorer`
-memoises it per model). Which titles to print on the map is `labels.py`; drawing is `plots.py`.
+traits it follows, in words. `embedding_map` puts them together (`Explorer.embedding_map` picks
+the movies and keeps each map per model). Which titles to print on the map is `labels.py`; drawing is `plots.py`.
 """
 
 from __future__ import annotations
@@ -11,18 +11,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, check_whole
-
-if TYPE_CHECKING:
-    from .analysis import Explorer
+from .errors import ConfigError
+from .titles import display_title
 
 MAP_METHODS = ("pca", "tsne", "umap")
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+# What a map can be coloured by: highlighted genres against grey, or a column on a scale.
+COLOURINGS = {
+    "genres": "Genres (highlighted)",
+    "year": "Year",
+    "bias": "Bias",
+    "n_ratings": "Popularity (number of ratings)",
+    "mean_rating": "Mean rating",
+}
 # The numeric traits, each with what more of it looks like and what less of it looks like.
 TRAIT_WORDS = {
     "popularity": ("more-rated movies", "less-rated movies"),
@@ -94,6 +99,11 @@ class Axis:
             )
         return f"{self.name} follows " + " and ".join(parts) + "."
 
+    def ends_text(self, k: int = 3) -> str:
+        """'← Dirty Dancing · First Knight · … Big Night →': `k` titles at each end, as labels."""
+        low, high = (" · ".join(display_title(t) for t in ts[:k]) for ts in (self.low, self.high))
+        return f"← {low} … {high} →"
+
     def ends(self) -> tuple[str, str]:
         """What the low and the high end hold, by the strongest trait ('older', 'newer'), if strong."""
         top = self.strongest(1)
@@ -140,6 +150,15 @@ class EmbeddingMap:
         what the map separates."""
         t = self.correlation_table()
         return [g for g in t.index if g not in TRAIT_WORDS][:k]
+
+
+def reading_note(method: str) -> str:
+    """How to read a map whose axes mean nothing (t-SNE, UMAP)."""
+    return (
+        f"{METHOD_NAMES[method]} places movies whose embeddings are alike near each other; its "
+        "axes have no meaning of their own (turn the map and it says the same). Read "
+        "neighbourhoods: the titles near each other, and where a highlighted genre gathers."
+    )
 
 
 def check_method(method: str, n_components: int) -> None:
@@ -281,29 +300,26 @@ def correlations(values: np.ndarray, table: pd.DataFrame) -> pd.Series:
 
 
 def embedding_map(
-    ex: Explorer,
+    x: np.ndarray,
+    table: pd.DataFrame,
     *,
+    genres: pd.DataFrame | None = None,
     method: str = "pca",
     n_components: int = 2,
-    n_items: int = 1000,
     n_ends: int = 5,
     seed: int = 42,
     progress: Progress | None = None,
 ) -> EmbeddingMap:
-    """Item factors of the `n_items` most-rated trained movies projected by `method`, with
-    their axes described (see `Axis`)."""
-    check_method(method, n_components)
-    check_whole("n_items", n_items, n_components + 2)
-    order = np.argsort(-ex.n_ratings_, kind="stable")
-    idx = order[ex.item_seen_[order]][:n_items]
-    xy, explained = project(
-        ex.item_factors_[idx], method, n_components, seed=seed, progress=progress
-    )
-    coords = ex.item_table(idx).set_index(pd.Index(idx, name="item"), drop=False)
+    """Movies' factors `x` [n, d] projected by `method`, with their axes described (`Axis`).
+
+    `table` holds one row per movie (title, year, genres, n_ratings, mean_rating, bias; indexed
+    by item index); `genres` its 0/1 genre columns if at hand (see `traits`).
+    """
+    xy, explained = project(x, method, n_components, seed=seed, progress=progress)
+    coords = table.copy()
     names = "xyz"[:n_components]
     for c, name in enumerate(names):
         coords[name] = xy[:, c].astype(np.float32)
-    genres = pd.DataFrame(ex.genres.has[idx], index=coords.index, columns=ex.genres.names)
     measured = traits(coords, genres)
     titles = coords["title"].to_numpy()
     axes = []
