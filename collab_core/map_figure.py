@@ -22,6 +22,7 @@ MAP_HEIGHT = 620
 MAX_POINTS = 2000
 DENSITY_POINTS = 1000
 DENSITY_BINS = (180, 104)
+DENSITY_MIN_MOVIES = 3  # cells with fewer movies show only in grey, not in a colour layer
 _HALO = "1px 1px 1px #fff, -1px -1px 1px #fff, 1px -1px 1px #fff, -1px 1px 1px #fff"
 
 
@@ -234,7 +235,8 @@ def _map_points(fig, shown, hover, colour: _MapColour, *, z: str | None = None) 
 
 def _map_density(fig, coords, colour: _MapColour, ranges) -> None:
     """The crowd as 2-D histograms: grey counts, then each highlighted group's share of a cell
-    (its colour, stronger where the group dominates) or the cell's mean on the colour scale."""
+    (its colour, stronger where the group dominates) or the cell's mean on the colour scale,
+    both only in cells of at least `DENSITY_MIN_MOVIES` movies."""
     (x0, x1), (y0, y1) = ranges
     nx, ny = DENSITY_BINS
     px, py = coords["x"].to_numpy(np.float64), coords["y"].to_numpy(np.float64)
@@ -247,6 +249,7 @@ def _map_density(fig, coords, colour: _MapColour, ranges) -> None:
     cx = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
     cy = y0 + (np.arange(ny) + 0.5) * (y1 - y0) / ny
     seen = count > 0
+    enough = count >= DENSITY_MIN_MOVIES  # a share or a mean of one or two movies is noise
 
     def layer(z, colorscale, hovertemplate, text=None, **kw) -> None:
         fig.add_trace(
@@ -277,7 +280,7 @@ def _map_density(fig, coords, colour: _MapColour, ranges) -> None:
             share = hist(mask) / np.maximum(count, 1)
             c = colour.colour_of_group(g)
             layer(
-                np.where(share > 0, share, np.nan),
+                np.where((share > 0) & enough, share, np.nan),
                 [[0, _rgba(c, 0.25)], [1, _rgba(c, 1.0)]],
                 f"%{{z:.0%}} of the %{{text:,}} movies here are {g}",
                 text=n_text,
@@ -289,7 +292,7 @@ def _map_density(fig, coords, colour: _MapColour, ranges) -> None:
         ok = np.isfinite(v)
         total = hist(np.where(ok, v, 0.0))
         n_ok = hist(ok.astype(np.float64))
-        mean = np.where(n_ok > 0, total / np.maximum(n_ok, 1), np.nan)
+        mean = np.where(n_ok >= DENSITY_MIN_MOVIES, total / np.maximum(n_ok, 1), np.nan)
         layer(
             mean,
             None,

@@ -10,8 +10,11 @@ from collab_core import labels, map_figure, maps
 
 @pytest.fixture
 def coords():
+    return _coords(60)
+
+
+def _coords(n: int) -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    n = 60
     genres = rng.choice(["Drama", "Comedy|Drama", "Horror", "Horror|Comedy"], n)
     return pd.DataFrame(
         {
@@ -21,7 +24,7 @@ def coords():
             "y": rng.normal(size=n),
             "z": rng.normal(size=n),
             "genres": genres,
-            "n_ratings": rng.permutation(np.arange(1, 500))[:n],
+            "n_ratings": rng.permutation(np.arange(1, 10 * n))[:n],
             "mean_rating": rng.uniform(1, 5, n),
             "bias": rng.normal(size=n),
             "year": pd.array(rng.integers(1930, 1998, n), dtype="Int64"),
@@ -55,7 +58,7 @@ def test_numeric_colour_is_a_continuous_scale(coords):
     fig = map_figure.embedding_map(coords, color="n_ratings", log_color=True)
     (main,) = _points(fig)
     assert main.marker.coloraxis == "coloraxis"
-    assert max(main.marker.color) <= np.log10(500)
+    assert max(main.marker.color) <= np.log10(600)
     assert fig.layout.coloraxis.colorbar.title.text == "log10 n ratings"
 
 
@@ -73,19 +76,21 @@ def test_titles_and_the_searched_movie(coords):
     assert tuple(fig.layout.xaxis.range) == pytest.approx(ranges[0])  # where labels were placed
 
 
-def test_a_crowd_is_a_density_layer_under_the_most_rated(coords):
+def test_a_crowd_is_a_density_layer_under_the_most_rated():
+    coords = _coords(5000)
     groups = maps.genre_groups(coords, ["Horror"])
-    fig = map_figure.embedding_map(coords, groups=groups, max_points=20, density_points=15)
+    fig = map_figure.embedding_map(coords, groups=groups, density_points=15)
     heat = [t for t in fig.data if isinstance(t, go.Heatmap)]
     assert len(heat) == 2  # every movie in grey, then the Horror share of each cell
     counts = np.nan_to_num(np.asarray(heat[0].text, float))
     assert counts.sum() == len(coords)
     share = np.asarray(heat[1].z, float)
     assert np.nanmax(share) <= 1 and np.nanmin(share) > 0
+    assert np.isnan(share[counts < map_figure.DENSITY_MIN_MOVIES]).all()  # too few to say
     drawn = sorted(r for t in _points(fig) for r in t.customdata)
     top = coords.sort_values("n_ratings", kind="stable").index[-15:]
     assert len(drawn) == 15 and set(drawn) == set(top)
-    numeric = map_figure.embedding_map(coords, color="year", max_points=20)
+    numeric = map_figure.embedding_map(coords, color="year")
     mean = next(t for t in numeric.data if isinstance(t, go.Heatmap) and t.coloraxis)
     assert 1930 <= np.nanmin(np.asarray(mean.z, float)) <= np.nanmax(np.asarray(mean.z, float))
 
