@@ -15,12 +15,14 @@ from .maps import select_region
 from .plots import HIGHLIGHT, PALETTE, selected_rows
 
 GREY = "#b4b4b4"
-# The embedding map: up to MAX_POINTS movies are drawn as points; beyond, a density layer of
-# DENSITY_BINS cells (about 5 px each at the default size) holds the crowd, under the
-# DENSITY_POINTS most-rated movies as points (benchmarks/map_render.py measured the choice).
+# The embedding map: up to MAX_POINTS movies are drawn as SVG points; beyond, a density layer
+# of DENSITY_BINS cells (about 5 px each at the default size) holds the crowd, under the
+# DENSITY_POINTS most-rated movies as points. In headless Chromium without a GPU an SVG point
+# costs about 1 ms to draw, a density layer 0.1 s whatever the size, and WebGL (Scattergl) about
+# 3 s to start (benchmarks/map_render.py).
 MAP_HEIGHT = 620
 MAX_POINTS = 2000
-DENSITY_POINTS = 1000
+DENSITY_POINTS = 500
 DENSITY_BINS = (180, 104)
 DENSITY_MIN_MOVIES = 3  # cells with fewer movies show only in grey, not in a colour layer
 _HALO = "1px 1px 1px #fff, -1px -1px 1px #fff, 1px -1px 1px #fff, -1px 1px 1px #fff"
@@ -180,23 +182,24 @@ def _most_rated(coords: pd.DataFrame, n: int) -> pd.Index:
     return coords.index[np.sort(np.argpartition(-coords["n_ratings"].to_numpy(), n - 1)[:n])]
 
 
-def _map_hover(coords: pd.DataFrame) -> pd.Series:
-    """'<b>Title</b><br>1977 · Action|Sci-Fi<br>583 ratings, mean 4.36, bias 0.53' per movie."""
-    year = pd.to_numeric(coords["year"], errors="coerce")
-    year = year.map(lambda y: "" if pd.isna(y) else f"{int(y)} · ")
-    return (
-        "<b>"
-        + coords["title"].astype(str)
-        + "</b><br>"
-        + year
-        + coords["genres"].fillna("").astype(str).str.replace("|", ", ", regex=False)
-        + "<br>"
-        + coords["n_ratings"].map("{:,} ratings".format)
-        + ", mean "
-        + coords["mean_rating"].map("{:.2f}".format)
-        + ", bias "
-        + coords["bias"].map("{:+.2f}".format)
-    )
+def _map_hover(rows: pd.DataFrame) -> pd.Series:
+    """'<b>Title</b><br>1977 · Action, Sci-Fi<br>583 ratings, mean 4.36, bias +0.53' per movie
+    (for the few thousand drawn as points at most, so a plain loop)."""
+    year = pd.to_numeric(rows["year"], errors="coerce").to_numpy(np.float64)
+    text = [
+        f"<b>{t}</b><br>{'' if np.isnan(y) else f'{int(y)} · '}{str(g).replace('|', ', ')}"
+        f"<br>{n:,} ratings, mean {m:.2f}, bias {b:+.2f}"
+        for t, y, g, n, m, b in zip(
+            rows["title"],
+            year,
+            rows["genres"].fillna(""),
+            rows["n_ratings"].to_numpy(np.int64),
+            rows["mean_rating"].to_numpy(np.float64),
+            rows["bias"].to_numpy(np.float64),
+            strict=True,
+        )
+    ]
+    return pd.Series(text, index=rows.index, dtype=object)
 
 
 def _map_points(fig, shown, hover, colour: _MapColour, *, z: str | None = None) -> None:
