@@ -48,6 +48,9 @@ n_labels = c5.number_input(
 settings = {"method": method, "n_components": int(dims), "n_items": int(n_items)}
 if not page.has_map(**settings) and (note := maps.cost_note(method, int(n_items))):
     st.caption(note)
+    long = maps.first_run_seconds(method, int(n_items)) > maps.ASK_FIRST_S
+    if long and not st.button(f"Compute the {maps.METHOD_NAMES[method]} map", key="map_go"):
+        st.stop()
 with context.user_errors():
     emap = page.embedding_map(**settings)
 coords = emap.coords

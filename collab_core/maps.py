@@ -1,9 +1,10 @@
-"""The embedding map: movies' factors projected to 2-D or 3-D (PCA, t-SNE, UMAP) and what each axis tracks.
+"""The embedding map: movies' factors in 2-D or 3-D (PCA, t-SNE, UMAP), and what each axis follows.
 
 `project` places the vectors; `traits` measures what a reader can check a direction against (bias,
 popularity, year, mean rating, genres); `Axis` names a PCA axis by its end movies and by the
 traits it follows, in words. `embedding_map` puts them together (`Explorer.embedding_map` picks
-the movies and keeps each map per model). Which titles to print on the map is `labels.py`; drawing is `plots.py`.
+the movies and keeps each map per model). Which titles to print on the map is `labels.py`;
+drawing it, `map_figure.py`.
 """
 
 from __future__ import annotations
@@ -39,10 +40,14 @@ TRAIT_WORDS = {
 SIDES = {"x": ("right", "left"), "y": ("top", "bottom"), "z": ("front", "back")}
 MIN_GENRE_MOVIES = 10  # genres with fewer movies on the map give noisy correlations: left out
 STRONG = 0.3  # |r| from which an axis is said to follow a trait (in its title)
-# Seconds per movie of a first run on a 2-core CPU (benchmarks/map_render.py measures them), and
-# the one-off cost of compiling UMAP (numba) the first time a server runs it.
-SECONDS_PER_MOVIE = {"pca": 2e-6, "tsne": 2e-3, "umap": 3e-3}
-UMAP_COMPILE_S = 30
+# Seconds per movie of a first run on a loaded 2-core CPU (benchmarks/map_methods.py), and the
+# one-off cost of compiling UMAP (numba) the first time a server process runs it.
+SECONDS_PER_MOVIE = {"pca": 2e-5, "tsne": 1.2e-2, "umap": 1.3e-3}
+UMAP_COMPILE_S = 40  # 13 s with numba's cache on disk, 40-47 s on a busy machine without
+UMAP_SEARCH_COMPILE_S = 40  # its approximate neighbour search, used above EXACT_NEIGHBOURS_MAX
+UMAP_NEIGHBOURS = 15
+ASK_FIRST_S = 60  # a first run expected to take longer waits for the reader to ask for it
+EXACT_NEIGHBOURS_MAX = 20_000  # beyond, UMAP's approximate search is faster (60k: 61 s here)
 Progress = Callable[[float, str], None]
 
 
@@ -162,6 +167,7 @@ def reading_note(method: str) -> str:
 
 
 def check_method(method: str, n_components: int) -> None:
+    """`ConfigError` unless `method` is a map method and `n_components` 2 or 3."""
     if method not in MAP_METHODS:
         raise ConfigError(f"Unknown map method {method!r}; use one of {', '.join(MAP_METHODS)}.")
     if n_components not in (2, 3):
@@ -217,29 +223,61 @@ def project(
 
 
 def _umap(x: np.ndarray, n_components: int, seed: int, progress: Progress | None) -> np.ndarray:
+    name = f"UMAP of {len(x):,} movies"
     if progress:
-        progress(0.0, f"UMAP of {len(x):,} movies: loading UMAP (compiled on first use)…")
+        progress(0.0, f"{name}: loading UMAP (compiled on first use)…")
     import umap  # imported here: its first import compiles for seconds
 
-    reporter = _EpochReporter(progress, len(x)) if progress else None
-    if progress:
-        progress(0.05, f"UMAP of {len(x):,} movies: finding each movie's nearest neighbours…")
+    k = min(UMAP_NEIGHBOURS, len(x) - 1)
+    knn = None
+    if len(x) <= EXACT_NEIGHBOURS_MAX:
+        knn = _cosine_neighbours(x, k, progress, name)
+    elif progress:
+        progress(0.05, f"{name}: finding each movie's nearest neighbours…")
+    reporter = _EpochReporter(progress, name) if progress else None
     model = umap.UMAP(
         n_components=n_components,
-        n_neighbors=min(15, len(x) - 1),
+        n_neighbors=k,
         metric="cosine",
         random_state=seed,  # with one thread: the same seed gives the same layout
         n_jobs=1,
+        precomputed_knn=knn or (None, None, None),
         tqdm_kwds=reporter.tqdm_kwds() if reporter else None,
     )
     return np.asarray(model.fit_transform(x), dtype=np.float32)
 
 
+def _cosine_neighbours(
+    x: np.ndarray, k: int, progress: Progress | None, name: str, chunk: int = 1024
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's `k` nearest rows by cosine distance (itself first): (indices, distances).
+
+    Exact, by blocks of a matrix product. UMAP would do this itself, but for fewer than 4,096
+    rows it loops over the pairs in Python (10 s at 1,682 movies; this takes 0.1 s), and above
+    that its approximate search compiles for about 40 s on first use.
+    """
+    unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    n = len(unit)
+    idx = np.empty((n, k), np.int64)
+    dist = np.empty((n, k), np.float32)
+    for start in range(0, n, chunk):
+        sim = unit[start : start + chunk] @ unit.T  # [chunk, n]
+        part = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+        top = np.take_along_axis(sim, part, axis=1)
+        order = np.argsort(-top, axis=1, kind="stable")
+        idx[start : start + chunk] = np.take_along_axis(part, order, axis=1)
+        dist[start : start + chunk] = 1 - np.take_along_axis(top, order, axis=1)
+        if progress:
+            done = min(start + chunk, n) / n
+            progress(0.05 + 0.15 * done, f"{name}: nearest neighbours of {done:.0%} of them…")
+    return idx, np.maximum(dist, 0)
+
+
 class _EpochReporter:
     """A file for UMAP's tqdm bar (its documented `tqdm_kwds`) that turns "n/total" into progress."""
 
-    def __init__(self, progress: Progress, n: int) -> None:
-        self.progress, self.n = progress, n
+    def __init__(self, progress: Progress, name: str) -> None:
+        self.progress, self.name = progress, name
 
     def tqdm_kwds(self) -> dict:
         return {"disable": False, "file": self, "bar_format": "{n}/{total}\n", "mininterval": 0.25}
@@ -248,7 +286,7 @@ class _EpochReporter:
         done, _, total = text.strip().partition("/")
         if done.isdigit() and total.isdigit() and int(total):
             f = int(done) / int(total)
-            self.progress(0.2 + 0.8 * f, f"UMAP of {self.n:,} movies: layout, epoch {done}/{total}")
+            self.progress(0.2 + 0.8 * f, f"{self.name}: layout, epoch {done}/{total}")
 
     def flush(self) -> None:
         pass
@@ -347,16 +385,14 @@ def cost_note(method: str, n: int) -> str | None:
     """What a first run of `method` on `n` movies costs, in words; None when it is instant."""
     if method == "pca":
         return None
-    s = first_run_seconds(method, n)
-    when = f"about {_duration(s)}"
-    extra = (
-        f" (plus about {UMAP_COMPILE_S} s to compile UMAP, once per server)"
-        if method == "umap"
-        else ""
-    )
+    extra = ""
+    if method == "umap":
+        compile_s = UMAP_COMPILE_S + (UMAP_SEARCH_COMPILE_S if n > EXACT_NEIGHBOURS_MAX else 0)
+        extra = f" (plus up to {_duration(compile_s)} compiling UMAP, once per server)"
     return (
-        f"{METHOD_NAMES[method]} of {n:,} movies takes {when} on a 2-core CPU the first "
-        f"time{extra}; then it is kept for this model and comes back at once."
+        f"{METHOD_NAMES[method]} of {n:,} movies takes about "
+        f"{_duration(first_run_seconds(method, n))} on a 2-core CPU the first time{extra}; "
+        "then it is kept for this model and comes back at once."
     )
 
 

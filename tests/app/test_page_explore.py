@@ -164,3 +164,21 @@ def test_two_movies_sharing_a_title_stay_apart(open_page):
     no_errors(at)
     assert at.subheader[0].value == "Movies like Twin (1990)"
     assert any(c.value.startswith("10 ratings") for c in at.caption)
+
+
+def test_a_long_first_run_waits_to_be_asked_for(open_page, monkeypatch):
+    from collab_core import maps
+
+    monkeypatch.setattr(maps, "ASK_FIRST_S", 1.0)  # t-SNE of 300 movies: "about 4 s"
+    at = open_page("map")
+    at.number_input(key="map_n").set_value(300)
+    at.button_group(key="map_method").set_value("tsne").run()
+    no_errors(at)
+    assert not plotly_figures(at)  # nothing computed yet
+    assert any("t-SNE of 300 movies takes about" in c.value for c in at.caption)
+    at.button(key="map_go").click().run()
+    no_errors(at)
+    _, points, _, _ = _map(at)
+    assert sum(len(t["x"]) for t in points) == 300
+    at.selectbox(key="map_colour").set_value("bias").run()  # kept: no button, no note
+    assert plotly_figures(at) and not at.button
