@@ -10,6 +10,7 @@ drawing it, `map_figure.py`.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -244,7 +245,9 @@ def _umap(x: np.ndarray, n_components: int, seed: int, progress: Progress | None
         precomputed_knn=knn or (None, None, None),
         tqdm_kwds=reporter.tqdm_kwds() if reporter else None,
     )
-    return np.asarray(model.fit_transform(x), dtype=np.float32)
+    with warnings.catch_warnings():  # "transform will be unavailable": we never transform
+        warnings.filterwarnings("ignore", "precomputed_knn", UserWarning)
+        return np.asarray(model.fit_transform(x), dtype=np.float32)
 
 
 def _cosine_neighbours(

@@ -176,5 +176,5 @@ def test_genre_groups_and_regions():
 def test_cost_note():
     assert maps.cost_note("pca", 200_000) is None
     note = maps.cost_note("umap", 60_000)
-    assert note.startswith("UMAP of 60,000 movies takes about") and "compile" in note
+    assert note.startswith("UMAP of 60,000 movies takes about") and "compiling UMAP" in note
     assert "then it is kept for this model" in maps.cost_note("tsne", 1000)
