@@ -83,7 +83,7 @@ fig = map_figure.embedding_map(
     groups=groups,
     labels=chosen_labels,
     highlight=must,
-    titles=[a.title() for a in emap.axes],
+    titles=[a.title(short=dims == 3) for a in emap.axes],
     ranges=ranges,
 )
 modes = ("points", "box", "lasso")

@@ -19,8 +19,8 @@ from .titles import display_title
 
 LABELS = 40  # the default number of titles on a map
 MAX_LABELS = 150
-PLOT_WIDTH_PX = 860
-PLOT_HEIGHT_PX = 516
+PLOT_WIDTH_PX = 857
+PLOT_HEIGHT_PX = 501
 FONT_PX = 11
 MARKER_PX = 8  # diameter of a labelled point
 STAR_PX = 18  # diameter of the star on a chosen movie

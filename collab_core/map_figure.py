@@ -20,10 +20,11 @@ GREY = "#b4b4b4"
 # DENSITY_POINTS most-rated movies as points. In headless Chromium without a GPU an SVG point
 # costs about 1 ms to draw, a density layer 0.1 s whatever the size, and WebGL (Scattergl) about
 # 3 s to start (benchmarks/map_render.py).
-MAP_HEIGHT = 620
+MAP_HEIGHT = 660
 MAX_POINTS = 2000
 DENSITY_POINTS = 500
 DENSITY_BINS = (180, 104)
+LABELS_3D = 12
 DENSITY_MIN_MOVIES = 3  # cells with fewer movies show only in grey, not in a colour layer
 _HALO = "1px 1px 1px #fff, -1px -1px 1px #fff, 1px -1px 1px #fff, -1px 1px 1px #fff"
 
@@ -130,7 +131,7 @@ def embedding_map(
         zeroline=False,
         showgrid=False,
     )
-    fig.update_layout(dragmode="lasso", margin={"l": 60, "r": 10, "t": 40, "b": 50})
+    fig.update_layout(dragmode="lasso", margin={"l": 60, "r": 10, "t": 95, "b": 50})
     fig.update_xaxes(title_font={"size": 13, "color": "#31333f"})
     fig.update_yaxes(title_font={"size": 13, "color": "#31333f"})
     return fig
@@ -170,7 +171,18 @@ class _MapColour:
                     "colorscale": "Viridis",
                     "cmin": float(np.nanmin(v)) if np.isfinite(v).any() else 0,
                     "cmax": float(np.nanmax(v)) if np.isfinite(v).any() else 1,
-                    "colorbar": {"title": self.name, "thickness": 14},
+                    # Above the plot, right, in the top margin every map keeps (the legend
+                    # is there, left): the plot has the size its titles were placed for.
+                    "colorbar": {
+                        "title": {"text": self.name, "side": "right"},
+                        "orientation": "h",
+                        "thickness": 8,
+                        "len": 0.35,
+                        "x": 1.0,
+                        "xanchor": "right",
+                        "y": 1.01,
+                        "yanchor": "bottom",
+                    },
                 }
             )
 
@@ -335,7 +347,10 @@ def _map_star(fig, coords, highlight, hover, *, z=None, with_text: bool) -> None
 
 
 def _map_labels_3d(fig, part, labels, hover, z) -> None:
-    """Titles in 3-D follow the camera, so they cannot be kept apart: printed as chosen in 2-D."""
+    """Titles in 3-D turn with the camera, so they cannot be kept apart: the first `LABELS_3D`
+    chosen in 2-D (the searched movie, the axes' ends, then the most-rated)."""
+    labels = labels.head(LABELS_3D)
+    part = part.loc[labels.index]
     fig.add_trace(
         go.Scatter3d(
             x=part["x"].to_numpy(),

@@ -119,12 +119,17 @@ class Axis:
         more, less = _words(trait)
         return (less, more) if r > 0 else (more, less)
 
-    def title(self) -> str:
-        """The plot's axis title: '← older movies · PC1, 12.3% of variance · newer movies →'."""
+    def title(self, short: bool = False) -> str:
+        """The plot's axis title: '← older movies · PC1, 12.3% of variance · newer movies →';
+        `short` (for 3-D, whose axes turn with the camera): 'PC1 (12%) → newer movies'."""
         if not self.meaningful:
-            return f"{self.name} (no meaning of its own: read neighbourhoods)"
-        head = f"{self.name}, {self.explained_variance:.1%} of variance"
+            return (
+                self.name if short else f"{self.name} (no meaning of its own: read neighbourhoods)"
+            )
         low, high = self.ends()
+        if short:
+            return f"{self.name} ({self.explained_variance:.0%})" + (f" → {high}" if high else "")
+        head = f"{self.name}, {self.explained_variance:.1%} of variance"
         return f"← {low}  ·  {head}  ·  {high} →" if low else head
 
 

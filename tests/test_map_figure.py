@@ -96,10 +96,10 @@ def test_a_crowd_is_a_density_layer_under_the_most_rated():
 
 
 def test_3d(coords):
-    chosen = labels.choose_labels(coords, 5)
+    chosen = labels.choose_labels(coords, 20)
     fig = map_figure.embedding_map(
         coords, z="z", color="year", labels=chosen, titles=["PC1", "PC2", "PC3"], max_points=30
     )
     assert isinstance(fig.data[0], go.Scatter3d) and len(fig.data[0].x) == 30
     assert fig.layout.scene.zaxis.title.text == "PC3"
-    assert list(fig.data[-1].text) == chosen["text"].tolist()
+    assert list(fig.data[-1].text) == chosen["text"].tolist()[: map_figure.LABELS_3D]

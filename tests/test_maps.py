@@ -153,6 +153,7 @@ def test_axis_words():
     weak = maps.Axis("y", "pca", 0.1, [], [], pd.Series({"bias": 0.12, "year": -0.05}))
     assert "none of the measured traits strongly" in weak.sentence()
     assert weak.title() == "PC2, 10.0% of variance"
+    assert axis.title(short=True) == "PC1 (20%) → older movies"
 
 
 def test_genre_groups_and_regions():

@@ -89,7 +89,7 @@ def test_embedding_map_3d_tsne_and_a_numeric_colour(open_page):
     fig, points, labelled, _ = _map(at)
     assert points[0]["type"] == "scatter3d" and len(points[0]["x"]) == 100
     assert points[0]["marker"]["coloraxis"] == "coloraxis"  # a year scale, not genre traces
-    assert "PC3, " in fig["layout"]["scene"]["zaxis"]["title"]["text"]
+    assert fig["layout"]["scene"]["zaxis"]["title"]["text"].startswith("PC3 (")
     assert "**PC3**" in _markdown(at) and labelled["text"]
     at.button_group(key="map_method").set_value("tsne").run()
     no_errors(at)
