@@ -1,38 +1,29 @@
-"""Embedding map: the movies' learned factors projected to 2-D (or 3-D), coloured and searchable."""
+"""Embedding map: the movies' learned factors in 2-D (or 3-D), titled, with the axes put in words."""
 
 import streamlit as st
 
-from collab_core import export, plots
+from collab_core import export, labels, map_figure, maps
 from ui import context, state, widgets
-
-COLOURS = {
-    "primary_genre": "Genre",
-    "year": "Year",
-    "bias": "Bias",
-    "n_ratings": "Popularity (number of ratings)",
-    "mean_rating": "Mean rating",
-}
-HOVER = ["year", "primary_genre", "n_ratings", "mean_rating", "bias"]
 
 st.title("Embedding map")
 page = context.model_page()
 ds = page.dataset
 
 st.markdown(
-    "Each movie's embedding is a list of numbers the model learned. **PCA** finds the directions "
-    "in which those vectors vary most and draws the movies along the first two (or three); the "
-    "axes are named by the movies at their two ends, so you can read what the model discovered "
-    "(e.g. mainstream blockbusters against acclaimed classics). **t-SNE** instead keeps "
-    "neighbours close, at the cost of meaningless axes. Drag a box or a lasso to list movies."
+    "Each movie's embedding is a list of numbers the model learned. **PCA** draws the movies "
+    "along the two (or three) directions in which those lists vary most; below the map, each "
+    "axis is put in words: the movies at its two ends and what it follows, measured. **t-SNE** "
+    "and **UMAP** instead keep similar movies together, at the cost of axes that mean nothing. "
+    "Drag a box or a lasso to list movies."
 )
-c1, c2, c3, c4 = st.columns([2, 1, 1, 2])
+c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 2, 1])
 method = (
     c1.segmented_control(
         "Method",
-        ["pca", "tsne"],
+        maps.MAP_METHODS,
         default="pca",
         key="map_method",
-        format_func={"pca": "PCA", "tsne": "t-SNE"}.get,
+        format_func=maps.METHOD_NAMES.get,
     )
     or "pca"
 )
@@ -42,79 +33,84 @@ dims = (
     )
     or 2
 )
-upper = ds.n_items
+upper = int(page.explorer.item_seen_.sum())
 n_items = c3.number_input(
-    "Most-rated movies",
-    min(50, upper),
-    upper,
-    min(500, upper),
-    step=50,
-    key="map_n",
-    help="How many movies to show, most-rated first.",
+    "Most-rated movies", min(50, upper), upper, min(500, upper), step=50, key="map_n"
 )
-colour = c4.selectbox("Colour by", list(COLOURS), format_func=COLOURS.get, key="map_colour")
-if method == "tsne" and n_items > 3000:
-    st.warning("t-SNE on many movies takes a while on a CPU (it runs once, then is cached).")
-
+colour = c4.selectbox(
+    "Colour by", list(maps.COLOURINGS), format_func=maps.COLOURINGS.get, key="map_colour"
+)
+n_labels = c5.number_input(
+    "Titles shown", 0, labels.MAX_LABELS, labels.LABELS, step=10, key=state.MAP_LABELS,
+    help="How many titles to print on the map: the movies at the ends of the axes, then the "
+    "most-rated, wherever they fit without overlapping.",
+)  # fmt: skip
+settings = {"method": method, "n_components": int(dims), "n_items": int(n_items)}
+if not page.has_map(**settings) and (note := maps.cost_note(method, int(n_items))):
+    st.caption(note)
+    long = maps.first_run_seconds(method, int(n_items)) > maps.ASK_FIRST_S
+    if long and not st.button(f"Compute the {maps.METHOD_NAMES[method]} map", key="map_go"):
+        st.stop()
 with context.user_errors():
-    emap = page.embedding_map(method=method, n_components=int(dims), n_items=int(n_items))
+    emap = page.embedding_map(**settings)
 coords = emap.coords
 
+groups = None
+if colour == "genres":
+    state.start_map_genres(emap.telling_genres(1))
+    chosen = st.multiselect(
+        "Genres to highlight against grey",
+        page.explorer.genres.names,
+        key=state.MAP_GENRES,
+        max_selections=4,
+        help="A movie takes the colour of the first highlighted genre it lists.",
+    )
+    groups = maps.genre_groups(coords, chosen)
 pick = widgets.movie_picker(
-    ds,
-    "Find a movie on the map",
-    key=state.MAP_SEARCH,
-    help="Highlights the movie with a red star.",
+    ds, "Find a movie on the map", key=state.MAP_SEARCH, help="Marks it with a red star."
 )
-highlight = []
-if pick is not None:
-    rows = coords.index[coords["item_index"] == pick].tolist()
-    if rows:
-        highlight = rows
-    else:
-        st.caption(
-            f"{ds.items['title'].iloc[pick]} is not among the {len(coords):,} most-rated "
-            "movies shown; show more movies to see it."
-        )
+must = [pick] if pick in coords.index else []
+if pick is not None and not must:
+    st.caption(f"{ds.items['title'].iloc[pick]} is not among the movies shown; show more.")
 
-titles = [plots.axis_title(a) for a in emap.axes]
-fig = plots.embedding_map(
+ranges = (labels.axis_range(coords["x"]), labels.axis_range(coords["y"]))
+chosen_labels = labels.choose_labels(coords, int(n_labels), must=must, ranges=ranges)
+fig = map_figure.embedding_map(
     coords,
     z="z" if dims == 3 else None,
-    color=colour,
-    hover=HOVER,
-    x_title=titles[0],
-    y_title=titles[1],
-    z_title=titles[2] if dims == 3 else None,
-    highlight=highlight,
+    color=None if colour == "genres" else colour,
     log_color=colour == "n_ratings",
+    groups=groups,
+    labels=chosen_labels,
+    highlight=must,
+    titles=[a.title(short=dims == 3) for a in emap.axes],
+    ranges=ranges,
 )
-event = st.plotly_chart(
-    fig,
-    key=f"map_chart_{method}_{dims}",
-    on_select="rerun",
-    selection_mode=("points", "box", "lasso"),
-)
-if emap.explained_variance:
-    shares = " + ".join(f"{v:.1%}" for v in emap.explained_variance)
-    st.caption(
-        f"The {len(emap.explained_variance)} components shown explain {shares} = "
-        f"{sum(emap.explained_variance):.1%} of the variance of the "
-        f"{page.explorer.item_factors_.shape[1]}-number embeddings."
-    )
-if emap.explained_variance:  # t-SNE axes mean nothing: the movies at their ends would mislead
-    with st.expander("What the axes mean: the movies at each end", icon=":material/straighten:"):
-        for a, t in zip(emap.axes, titles, strict=True):
-            st.markdown(
-                f"**{t.split('<br>')[0]}**  \n← low: {', '.join(a['low'])}  \n"
-                f"→ high: {', '.join(a['high'])}"
-            )
+modes = ("points", "box", "lasso")
+event = st.plotly_chart(fig, key=f"map_{method}_{dims}", on_select="rerun", selection_mode=modes)
+if note := map_figure.crowd_note(len(coords), int(dims)):
+    st.caption(note)
 
-rows = plots.selected_rows(event.selection.points) if event is not None else []
-rows = [r for r in rows if r in coords.index]
+st.subheader("What the axes mean")
+if emap.axes[0].meaningful:
+    for a in emap.axes:
+        share = f"{a.explained_variance:.1%} of the variance"
+        st.markdown(f"**{a.name}** ({share}): *{a.ends_text()}*  \n{a.sentence()}")
+    st.caption(
+        f"Together they explain {sum(emap.explained_variance):.1%} of the variance of the "
+        f"{page.explorer.item_factors_.shape[1]}-number embeddings. r is the correlation of a "
+        "movie's place on the axis with each trait (±1: in step; 0: unrelated); for a genre, "
+        "with whether the movie lists it."
+    )
+else:
+    st.markdown(maps.reading_note(method))
+with st.expander("What each axis follows: its correlation with every trait"):
+    st.dataframe(emap.correlation_table().round(2))
+
+rows = map_figure.selected_items(coords, event.selection) if event is not None else []
 if rows:
     selected = coords.loc[rows]
-    st.subheader(f"{len(selected)} selected movies")
+    st.subheader(f"{len(selected):,} selected movies")
     st.dataframe(selected.drop(columns=["item_index"]), hide_index=True)
     widgets.csv_download(
         selected, "map_selection.csv", label="Download the selection", key="map_sel_csv"

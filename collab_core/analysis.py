@@ -6,59 +6,29 @@ through the interface every model implements (`collab_core.models.CollabModel`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 import torch
 
+from . import maps
 from .calibration import Genres
 from .data import Dataset
 from .errors import ConfigError, UnknownItemError, check_whole
+from .maps import EmbeddingMap
 from .models import CollabModel, NewUser
 from .popularity import Popularity
 from .titles import TitleIndex
 
 METRICS = ("cosine", "euclidean")
-MAP_METHODS = ("pca", "tsne")
+MAP_MEMO = 8  # maps kept per model (a 200k-movie map is about 40 MB)
 BIAS_NOTE = (
     "A bias is what the model adds for a movie (or user) whoever the other side is. A plain average "
     "also reflects who chose to watch it and how generous they are; the bias is what is left once "
     "the users' own biases and the taste match (the factors) are accounted for."
 )
-# Genres that say most about a movie come first; the map colours each movie by the first it has.
-GENRE_PRIORITY = (
-    "Animation",
-    "Documentary",
-    "Horror",
-    "Film-Noir",
-    "Western",
-    "Musical",
-    "Sci-Fi",
-    "Children's",
-    "Children",
-    "War",
-    "Fantasy",
-    "Mystery",
-    "Crime",
-    "Romance",
-    "Thriller",
-    "Action",
-    "Adventure",
-    "Comedy",
-    "Drama",
-)
-
-
-def primary_genre(genres: list[str], rarity: dict[str, int]) -> str:
-    """The most telling genre of a movie (for colouring): a fixed priority, then the rarest."""
-    if not len(genres):
-        return "(none)"
-    known = [g for g in GENRE_PRIORITY if g in genres]
-    if known:
-        return known[0]
-    return min(genres, key=lambda g: (rarity.get(g, 0), g))
 
 
 @dataclass
@@ -71,20 +41,6 @@ class Neighbours:
     table: (
         pd.DataFrame
     )  # rank, item_index, item_id, title, year, genres, n_ratings, similarity|distance
-
-
-@dataclass
-class EmbeddingMap:
-    """Movies placed in 2 or 3 dimensions: `coords` has x, y (z) plus what a chart hovers and colours.
-
-    `explained_variance` is the share of variance of each PCA component (None for t-SNE); `axes`
-    gives for each component the movies at its low and high ends, to name the axis.
-    """
-
-    method: str
-    coords: pd.DataFrame
-    explained_variance: list[float] | None
-    axes: list[dict] = field(default_factory=list)
 
 
 class Explorer:
@@ -127,7 +83,10 @@ class Explorer:
         self._item_id = items["item_id"].to_numpy()
         self._year = items["year"].array
         self._genres = np.array(["|".join(g) for g in items["genres"]], dtype=object)
+        # Titles for tables, without building the title search (seconds at 200k movies).
+        self._title = items["title"].astype(str).to_numpy()
         self._mean_rating = items["mean_rating"].to_numpy(np.float64)
+        self._maps: dict[tuple, EmbeddingMap] = {}  # see embedding_map
 
     @cached_property
     def titles(self) -> TitleIndex:
@@ -175,7 +134,7 @@ class Explorer:
             {
                 "item_index": idx,
                 "item_id": self._item_id[idx],
-                "title": self.titles.titles[idx],
+                "title": self._title[idx],
                 "year": self._year[idx],
                 "genres": self._genres[idx],
                 "n_ratings": self.n_ratings_[idx],
@@ -288,64 +247,43 @@ class Explorer:
         n_items: int = 1000,
         n_ends: int = 5,
         seed: int = 42,
+        progress: maps.Progress | None = None,
     ) -> EmbeddingMap:
-        """Item factors of the `n_items` most-rated movies projected to 2 or 3 dimensions.
+        """`maps.embedding_map` of the `n_items` most-rated trained movies, placed by `method`.
 
-        PCA (the lesson's choice) gives the explained variance of each component and the movies
-        at both ends of each axis; t-SNE keeps neighbourhoods instead and is slower (seconds).
+        Kept once computed (the last `MAP_MEMO` maps), so a UMAP that took a minute comes back
+        at once; `progress(fraction, text)` follows a map being computed.
         """
-        if method not in MAP_METHODS:
-            raise ConfigError(
-                f"Unknown map method {method!r}; use one of {', '.join(MAP_METHODS)}."
+        key = (method, n_components, n_items, n_ends, seed)
+        found = self._maps.get(key)
+        if found is None:
+            maps.check_method(method, n_components)
+            check_whole("n_items", n_items, n_components + 2)
+            order = np.argsort(-self.n_ratings_, kind="stable")
+            idx = order[self.item_seen_[order]][:n_items]
+            table = self.item_table(idx).set_index(pd.Index(idx, name="item"), drop=False)
+            found = maps.embedding_map(
+                self.item_factors_[idx],
+                table,
+                genres=pd.DataFrame(
+                    self.genres.has[idx], index=table.index, columns=self.genres.names
+                ),
+                method=method,
+                n_components=n_components,
+                n_ends=n_ends,
+                seed=seed,
+                progress=progress,
             )
-        if n_components not in (2, 3):
-            raise ConfigError(f"n_components must be 2 or 3, not {n_components!r}.")
-        check_whole("n_items", n_items, n_components + 1)
-        order = np.argsort(-self.n_ratings_, kind="stable")
-        idx = order[self.item_seen_[order]][:n_items]
-        x = self.item_factors_[idx]
-        from threadpoolctl import threadpool_limits
+            self._maps[key] = found
+            while len(self._maps) > MAP_MEMO:
+                self._maps.pop(next(iter(self._maps)))
+        return found
 
-        # One thread: these are small problems, and OpenMP/BLAS threads that spin-wait on a busy or
-        # small machine made t-SNE 10-20x slower in our measurements (5 s instead of 0.3 s).
-        with threadpool_limits(1):
-            if method == "pca":
-                from sklearn.decomposition import PCA
-
-                pca = PCA(n_components=n_components, random_state=seed)
-                xy = pca.fit_transform(x)
-                explained = [float(v) for v in pca.explained_variance_ratio_]
-            else:
-                from sklearn.manifold import TSNE
-
-                xy = TSNE(
-                    n_components=n_components,
-                    perplexity=min(30.0, (len(idx) - 1) / 3),
-                    init="pca",
-                    max_iter=500,  # enough for maps of a few thousand movies; halves the time
-                    random_state=seed,
-                ).fit_transform(x)
-                explained = None
-        coords = self.item_table(idx)
-        coords["primary_genre"] = [
-            primary_genre(g.split("|") if g else [], self.genres.counts) for g in coords["genres"]
-        ]
-        names = "xyz"[:n_components]
-        for c, name in enumerate(names):
-            coords[name] = xy[:, c].astype(np.float32)
-        axes = []
-        titles = coords["title"].to_numpy()
-        for c, name in enumerate(names):
-            order = np.argsort(xy[:, c], kind="stable")
-            axes.append(
-                {
-                    "component": name,
-                    "explained_variance": explained[c] if explained else None,
-                    "low": list(titles[order[:n_ends]]),
-                    "high": list(titles[order[::-1][:n_ends]]),
-                }
-            )
-        return EmbeddingMap(method=method, coords=coords, explained_variance=explained, axes=axes)
+    def has_map(
+        self, *, method: str = "pca", n_components: int = 2, n_items: int = 1000, seed: int = 42
+    ) -> bool:
+        """Whether `embedding_map` with these settings (default `n_ends`) is already computed."""
+        return (method, n_components, n_items, 5, seed) in self._maps
 
     # -- nearest movies -----------------------------------------------------------------------
 

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 
 # One palette for every categorical colour (Plotly's default, repeated for more categories).
 PALETTE = (
@@ -245,134 +244,6 @@ def histogram(
     return fig
 
 
-def embedding_map(
-    table: pd.DataFrame,
-    *,
-    x: str = "x",
-    y: str = "y",
-    z: str | None = None,
-    color: str | None = None,
-    hover: Sequence[str] = (),
-    x_title: str | None = None,
-    y_title: str | None = None,
-    z_title: str | None = None,
-    highlight: Sequence[int] = (),
-    title: str | None = None,
-    log_color: bool = False,
-) -> go.Figure:
-    """Scatter of movies in embedding space: WebGL in 2D, one trace per category for a text colour.
-
-    Each point's `customdata[0]` is its row label in `table` (the item index), so a selection from
-    `st.plotly_chart(on_select=...)` maps back with `selected_rows`. `highlight` lists row labels
-    to mark with a large red star and their title. `log_color` colours by log10 of a numeric
-    column (counts such as n_ratings span decades).
-    """
-    hover = [c for c in hover if c in table.columns]
-    custom_cols = ["_row", *hover]
-    t = table.assign(_row=table.index.to_numpy())
-    for c in hover:  # hover shows customdata as is: keep floats short
-        if pd.api.types.is_float_dtype(t[c]):
-            t[c] = t[c].round(3)
-    tmpl = (
-        "<b>%{text}</b>"
-        + "".join(
-            f"<br>{c.replace('_', ' ')}: %{{customdata[{i + 1}]}}" for i, c in enumerate(hover)
-        )
-        + "<extra></extra>"
-    )
-    three_d = z is not None
-    scatter = go.Scatter3d if three_d else go.Scattergl
-    text = t["title"] if "title" in t else t["_row"].astype(str)
-    size = 3 if three_d else 6
-
-    def coords(part: pd.DataFrame) -> dict:
-        c = {"x": part[x], "y": part[y]}
-        if three_d:
-            c["z"] = part[z]
-        return c
-
-    fig = _fig(
-        title,
-        height=650 if not three_d else 700,
-        legend={"itemsizing": "constant"},
-        dragmode="lasso" if not three_d else None,
-    )
-    if color is not None and color in t and not pd.api.types.is_numeric_dtype(t[color]):
-        groups = t[color].astype(str)
-        order = groups.value_counts().index  # biggest category first in the legend
-        palette = PALETTE if len(order) <= len(PALETTE) else qualitative.Alphabet
-        for i, g in enumerate(order):
-            part = t[groups == g]
-            fig.add_trace(
-                scatter(
-                    **coords(part),
-                    mode="markers",
-                    name=g,
-                    text=text[part.index],
-                    customdata=part[custom_cols].to_numpy(dtype=object),
-                    hovertemplate=tmpl,
-                    marker={"size": size, "color": palette[i % len(palette)], "opacity": 0.75},
-                )
-            )
-    else:
-        marker: dict = {"size": size, "opacity": 0.75, "color": PALETTE[0]}
-        if color is not None and color in t:
-            vals = pd.to_numeric(t[color], errors="coerce").astype(float)
-            name = color.replace("_", " ")
-            if log_color:
-                vals, name = np.log10(vals.clip(lower=1)), f"log10 {name}"
-            marker.update(
-                color=vals.to_numpy(),
-                colorscale="Viridis",
-                showscale=True,
-                colorbar={"title": name},
-            )
-        fig.add_trace(
-            scatter(
-                **coords(t),
-                mode="markers",
-                name="movies",
-                text=text,
-                customdata=t[custom_cols].to_numpy(dtype=object),
-                hovertemplate=tmpl,
-                marker=marker,
-                showlegend=False,
-            )
-        )
-    rows = [r for r in highlight if r in t.index]
-    if rows:
-        part = t.loc[rows]
-        fig.add_trace(
-            scatter(
-                **coords(part),
-                mode="markers+text",
-                name="highlighted",
-                text=text[part.index],
-                textposition="top center",
-                customdata=part[custom_cols].to_numpy(dtype=object),
-                hovertemplate=tmpl,
-                marker={
-                    "size": 18 if not three_d else 8,
-                    "color": HIGHLIGHT,
-                    "symbol": "star" if not three_d else "diamond",
-                    "line": {"width": 1, "color": "white"},
-                },
-            )
-        )
-    if three_d:
-        fig.update_layout(
-            scene={
-                "xaxis_title": x_title or x,
-                "yaxis_title": y_title or y,
-                "zaxis_title": z_title or z,
-            }
-        )
-    else:
-        fig.update_xaxes(title=x_title or x, zeroline=False)
-        fig.update_yaxes(title=y_title or y, zeroline=False)
-    return fig
-
-
 def selected_rows(points: Sequence[Mapping]) -> list[int]:
     """Row labels (item indices) of the points a Plotly selection event reports, in order, unique."""
     seen: dict[int, None] = {}
@@ -386,21 +257,3 @@ def selected_rows(points: Sequence[Mapping]) -> list[int]:
         except (TypeError, ValueError):
             continue
     return list(seen)
-
-
-def axis_title(axis: Mapping, n_names: int = 2, width: int = 28) -> str:
-    """'PC1 · 12.3% of variance' over '← low titles · high titles →', from an `EmbeddingMap` axis."""
-
-    def short(titles: Sequence[str]) -> str:
-        return ", ".join(t if len(t) <= width else t[: width - 1] + "…" for t in titles[:n_names])
-
-    name = str(axis.get("component", "")).lower()
-    ev = axis.get("explained_variance")
-    if ev is None:  # t-SNE axes have no meaning of their own: naming their ends would mislead
-        return f"t-SNE {name}"
-    head = f"PC{'xyz'.index(name) + 1}" if name in ("x", "y", "z") else name.upper()
-    head += f" · {ev:.1%} of variance"
-    low, high = axis.get("low") or [], axis.get("high") or []
-    if low or high:
-        head += f"<br><sup>← {short(low)}  ·  {short(high)} →</sup>"
-    return head

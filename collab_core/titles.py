@@ -218,3 +218,12 @@ class TitleIndex:
             shown = ", ".join(repr(t) for t in close["title"])
             raise UnknownItemError(f"No movie matches {query!r}. Closest titles: {shown}.")
         raise UnknownItemError(f"No movie matches {query!r}; try a part of its title.")
+
+
+def display_title(title: str) -> str:
+    """A title as a label reads it: 'Godfather, The (1972)' -> 'The Godfather' (no year, no
+    alternative title in parentheses, the article in front)."""
+    m = _YEAR.search(title)
+    main = title[: m.start()] if m else title
+    main = main.partition(" (")[0]
+    return _front_article(main) or title.strip()

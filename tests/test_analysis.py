@@ -1,4 +1,4 @@
-"""analysis: bias rankings, the embedding map and nearest movies on the real model."""
+"""analysis: bias rankings and nearest movies on the real model (the map: test_maps.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from collab_core.analysis import Explorer, primary_genre
+from collab_core.analysis import Explorer
 from collab_core.data import make_dataset
 from collab_core.errors import ConfigError, UnknownItemError
 
@@ -129,48 +129,6 @@ def test_bias_ranking_bad_arguments(ml100k, default_model):
         Explorer(ml100k, default_model).biases(min_ratings=100000)
     with pytest.raises(ConfigError, match="top must be"):
         Explorer(ml100k, default_model).biases(top=0)
-
-
-# --- the embedding map ---------------------------------------------------------------------------
-
-
-def test_pca_map_of_the_most_rated_movies(ex):
-    m = ex.embedding_map()
-    c = m.coords
-    assert len(c) == 1000 and m.method == "pca"
-    assert c["n_ratings"].min() >= ex.n_ratings_[np.argsort(-ex.n_ratings_)[999]]
-    assert {"title", "genres", "primary_genre", "year", "n_ratings", "bias", "x", "y"} <= set(c)
-    assert "z" not in c
-    ev = m.explained_variance
-    assert len(ev) == 2 and 0 < ev[1] <= ev[0] < 1
-    # Coordinates are centred projections: their variances are in the explained ratio's order.
-    assert c["x"].var() >= c["y"].var()
-    assert [a["component"] for a in m.axes] == ["x", "y"]
-    ends = m.axes[0]
-    assert len(ends["low"]) == 5 and len(ends["high"]) == 5
-    lowest = c.loc[c["x"].idxmin(), "title"]
-    assert ends["low"][0] == lowest
-    star = c[c["title"] == "Star Wars (1977)"].iloc[0]
-    assert star["primary_genre"] == "Sci-Fi"
-
-
-def test_map_in_three_components_tsne_and_bad_arguments(ml100k, default_model):
-    m3 = Explorer(ml100k, default_model).embedding_map(n_components=3, n_items=300)
-    assert len(m3.coords) == 300 and len(m3.explained_variance) == 3 and "z" in m3.coords
-    ts = Explorer(ml100k, default_model).embedding_map(method="tsne", n_items=100, seed=1)
-    assert ts.explained_variance is None and ts.coords[["x", "y"]].notna().all().all()
-    with pytest.raises(ConfigError, match="map method"):
-        Explorer(ml100k, default_model).embedding_map(method="umap")
-    with pytest.raises(ConfigError, match="n_components"):
-        Explorer(ml100k, default_model).embedding_map(n_components=4)
-
-
-def test_primary_genre():
-    counts = {"Drama": 700, "Zombie": 3, "Opera": 5}
-    assert primary_genre(["Action", "Sci-Fi", "War"], counts) == "Sci-Fi"
-    assert primary_genre(["Comedy", "Drama"], counts) == "Comedy"
-    assert primary_genre(["Opera", "Zombie"], counts) == "Zombie"  # unknown names: the rarest
-    assert primary_genre([], counts) == "(none)"
 
 
 def test_model_from_another_data_set_is_refused(default_model):

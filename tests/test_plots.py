@@ -2,29 +2,9 @@
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import pytest
 
 from collab_core import plots
-
-
-@pytest.fixture
-def map_table():
-    rng = np.random.default_rng(0)
-    n = 60
-    return pd.DataFrame(
-        {
-            "item_index": np.arange(100, 100 + n),
-            "title": [f"Movie {i}" for i in range(n)],
-            "x": rng.normal(size=n),
-            "y": rng.normal(size=n),
-            "z": rng.normal(size=n),
-            "primary_genre": rng.choice(["Drama", "Comedy", "Horror"], n),
-            "n_ratings": rng.integers(1, 500, n),
-            "mean_rating": rng.uniform(1, 5, n),
-            "year": pd.array(rng.integers(1930, 1998, n), dtype="Int64"),
-        }
-    )
 
 
 def test_rating_histogram_counts_each_value():
@@ -86,37 +66,6 @@ def test_bias_bars_put_the_first_row_on_top_and_colour_by_sign():
     assert bar.marker.color[0] != bar.marker.color[-1]
 
 
-def test_embedding_map_2d_uses_webgl_one_trace_per_genre(map_table):
-    fig = plots.embedding_map(map_table, color="primary_genre", hover=["n_ratings", "missing"])
-    assert all(isinstance(t, go.Scattergl) for t in fig.data)
-    assert {t.name for t in fig.data} == set(map_table["primary_genre"])
-    assert sum(len(t.x) for t in fig.data) == len(map_table)
-    # customdata[0] is the row label, so a selection maps back to the table
-    rows = sorted(int(r[0]) for t in fig.data for r in t.customdata)
-    assert rows == list(map_table.index)
-
-
-def test_embedding_map_numeric_colour_and_highlight(map_table):
-    fig = plots.embedding_map(
-        map_table,
-        color="n_ratings",
-        log_color=True,
-        highlight=[3, 999],
-        x_title="PC1",
-        y_title="PC2",
-    )
-    main, star = fig.data
-    assert main.marker.showscale and max(main.marker.color) <= np.log10(500)
-    assert list(star.text) == ["Movie 3"] and star.name == "highlighted"
-    assert fig.layout.xaxis.title.text == "PC1"
-
-
-def test_embedding_map_3d(map_table):
-    fig = plots.embedding_map(map_table, z="z", color="year", z_title="PC3")
-    assert isinstance(fig.data[0], go.Scatter3d)
-    assert fig.layout.scene.zaxis.title.text == "PC3"
-
-
 def test_selected_rows_reads_customdata_in_order_without_duplicates():
     points = [
         {"customdata": [7, "x"]},
@@ -127,23 +76,6 @@ def test_selected_rows_reads_customdata_in_order_without_duplicates():
     ]
     assert plots.selected_rows(points) == [7, 2, 5]
     assert plots.selected_rows([]) == []
-
-
-def test_axis_title_names_the_ends_and_variance():
-    axis = {
-        "component": "x",
-        "explained_variance": 0.1234,
-        "low": ["A", "B", "C"],
-        "high": ["Z" * 40],
-    }
-    title = plots.axis_title(axis)
-    assert title.startswith("PC1 · 12.3% of variance")
-    assert "← A, B" in title and "C" not in title.split("←")[1].split("·")[0]
-    assert "…" in title  # long titles are shortened
-    tsne = plots.axis_title(
-        {"component": "y", "explained_variance": None, "low": ["A"], "high": ["B"]}
-    )
-    assert tsne == "t-SNE y"
 
 
 def test_histogram():

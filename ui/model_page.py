@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from collab_core.analysis import EmbeddingMap, Explorer, Neighbours
+from collab_core import maps
+from collab_core.analysis import Explorer, Neighbours
 from collab_core.data import Dataset
+from collab_core.maps import EmbeddingMap
 from collab_core.recommend import Recommendations, recommend_items
 from collab_core.store import StoredModel
 
@@ -40,10 +42,23 @@ class ModelPage:
         """Every movie with its bias (for the bias scatter and the projector export)."""
         return _item_table(*self.key, self.explorer)
 
+    def has_map(self, *, method: str, n_components: int, n_items: int) -> bool:
+        """Whether that map of this model is computed (then `embedding_map` is instant)."""
+        return self.explorer.has_map(method=method, n_components=n_components, n_items=n_items)
+
     def embedding_map(self, *, method: str, n_components: int, n_items: int) -> EmbeddingMap:
-        return _embedding_map(
-            *self.key, self.explorer, method=method, n_components=n_components, n_items=n_items
-        )
+        """`Explorer.embedding_map`, which keeps each map once computed (shared by every session
+        on this model); the first t-SNE or UMAP of a map shows a progress bar."""
+        kw = {"method": method, "n_components": n_components, "n_items": n_items}
+        if method == "pca" or self.has_map(**kw):  # fast work shows nothing extra
+            return self.explorer.embedding_map(**kw)
+        bar = st.progress(0.0, text=f"{maps.METHOD_NAMES[method]} of {n_items:,} movies…")
+        try:
+            return self.explorer.embedding_map(
+                **kw, progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text=text)
+            )
+        finally:
+            bar.empty()
 
     def nearest(self, index: int, *, k: int, metric: str, min_ratings: int) -> Neighbours:
         """`Explorer.nearest`: the movies whose factors are nearest movie `index`."""
@@ -86,13 +101,6 @@ def _biases(fingerprint: str, model_id: str, _ex, *, top: int, users: bool, min_
 @st.cache_data(show_spinner=False, max_entries=8)
 def _item_table(fingerprint: str, model_id: str, _ex):
     return _ex.item_table(np.arange(_ex.dataset.n_items))
-
-
-@st.cache_data(show_spinner="Projecting the embeddings…", max_entries=16)
-def _embedding_map(
-    fingerprint: str, model_id: str, _ex, *, method: str, n_components: int, n_items: int
-):
-    return _ex.embedding_map(method=method, n_components=n_components, n_items=n_items)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -11,6 +11,8 @@ MODEL_ID = "model_id"  # sidebar: the active model's store id; absent while the 
 RATING_PICK = "rec_pick"  # Recommend: item index of the movie about to be rated, or None
 SIMILAR_PICK = "similar_pick"  # Similar: item index of the movie whose neighbours are shown
 MAP_SEARCH = "map_search"  # Embedding map: item index of the movie marked with a star, or None
+MAP_GENRES = "map_genres"  # Embedding map: the genres highlighted against grey
+MAP_LABELS = "map_labels"  # Embedding map: how many titles are printed on it
 COMPARE_PICK = "train_compare_pick"  # Train: [model_id] whose loss curves are overlaid
 
 # App state (ours).
@@ -29,7 +31,7 @@ _PENDING = "_pending"
 # Movie choices are row numbers of one data set's catalogue: forgotten when the data set changes,
 # so a number never silently names another data set's movie.
 _SHOWN_DATASET = "_shown_dataset"
-DATASET_SCOPED = (SIMILAR_ITEM, SIMILAR_PICK, MAP_SEARCH, RATING_PICK)
+DATASET_SCOPED = (SIMILAR_ITEM, SIMILAR_PICK, MAP_SEARCH, MAP_GENRES, RATING_PICK)
 
 DEFAULT_DATASET = "ml-100k"
 
@@ -82,6 +84,11 @@ def forget_other_dataset() -> None:
         for key in DATASET_SCOPED:
             st.session_state.pop(key, None)
     st.session_state[_SHOWN_DATASET] = choice
+
+
+def start_map_genres(default: list[str]) -> None:
+    """Before the map draws its genre picker: highlight `default` unless the reader chose."""
+    st.session_state.setdefault(MAP_GENRES, default)
 
 
 def rated() -> dict:

@@ -26,38 +26,77 @@ def test_bias_rankings_show_both_ends_and_respect_min_ratings(open_page, ml100k)
     assert len(users["x"]) == 943
 
 
-def test_embedding_map_has_points_axes_and_highlight(open_page, ml100k):
+def _map(at):
+    """The map's figure: (its point traces, its labelled trace or None, its star trace or None)."""
+    fig = plotly_figures(at)[0]
+    named = {t.get("name"): t for t in fig["data"]}
+    points = [t for t in fig["data"] if t.get("name") not in ("labelled", "highlighted")]
+    return fig, points, named.get("labelled"), named.get("highlighted")
+
+
+def _markdown(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_embedding_map_has_titles_axes_in_words_and_the_searched_movie(open_page, ml100k):
     at = open_page("map")
     no_errors(at)
-    fig = plotly_figures(at)[0]
-    assert sum(len(t["x"]) for t in fig["data"]) == 500  # the 500 most-rated movies
-    assert all(t["type"] == "scattergl" for t in fig["data"])
-    assert fig["layout"]["xaxis"]["title"]["text"].startswith("PC1 ·")
-    assert "of the variance" in " ".join(c.value for c in at.caption)
-    star_wars = int(ml100k.items.index[ml100k.items["title"] == "Star Wars (1977)"][0])
-    at.selectbox(key="map_search").set_value(star_wars).run()
+    fig, points, labelled, star = _map(at)
+    assert sum(len(t["x"]) for t in points) == 500  # the 500 most-rated movies
+    assert all(t["type"] == "scatter" for t in points)  # SVG: no WebGL start-up
+    # Colour: one genre (the one the axes follow most) against grey.
+    assert [t["name"] for t in points][0] == "other movies" and len(points) == 2
+    assert at.multiselect(key="map_genres").value == [points[1]["name"]]
+    # Titles on the map: the default count, Star Wars among them.
+    assert 30 <= len(labelled["text"]) <= 40 and "Star Wars" in labelled["text"]
+    assert "PC1, " in fig["layout"]["xaxis"]["title"]["text"]
+    # Axes in words, under the plot: the ends and the two traits each axis follows most.
+    text = _markdown(at)
+    assert "**PC1**" in text and "**PC2**" in text and "PC1 follows " in text
+    assert "(r = " in text and "of the variance" in " ".join(c.value for c in at.caption)
+    # A searched movie that would not be labelled otherwise is starred and labelled.
+    items = ml100k.items
+    order = items.sort_values("n_ratings", ascending=False, kind="stable").index
+    quiet = int(next(i for i in order[300:500] if items.loc[i, "title"] not in labelled["text"]))
+    at.selectbox(key="map_search").set_value(quiet).run()
     no_errors(at)
-    star = plotly_figures(at)[0]["data"][-1]
-    assert star["name"] == "highlighted" and star["text"] == ["Star Wars (1977)"]
+    _, _, labelled, star = _map(at)
+    assert star["customdata"] == [quiet] and labelled["customdata"][0] == quiet
 
 
-def test_embedding_map_3d_tsne_and_colour(open_page):
+def test_embedding_map_umap_with_one_genre(open_page):
+    at = open_page("map")
+    at.number_input(key="map_n").set_value(100)
+    at.button_group(key="map_method").set_value("umap").run()
+    no_errors(at)
+    assert any("UMAP of 100 movies takes about" in c.value for c in at.caption)
+    at.multiselect(key="map_genres").set_value(["Horror"]).run()
+    no_errors(at)
+    fig, points, labelled, _ = _map(at)
+    assert [t["name"] for t in points] == ["other movies", "Horror"]
+    assert sum(len(t["x"]) for t in points) == 100 and labelled["text"]
+    assert "no meaning" in fig["layout"]["xaxis"]["title"]["text"]
+    assert "read neighbourhoods" in _markdown(at).lower() and "PC1 follows" not in _markdown(at)
+    assert not any("UMAP of 100 movies takes about" in c.value for c in at.caption)  # kept
+
+
+def test_embedding_map_3d_tsne_and_a_numeric_colour(open_page):
     at = open_page("map")
     at.number_input(key="map_n").set_value(100)
     at.selectbox(key="map_colour").set_value("year")
     at.button_group(key="map_dims").set_value(3).run()
     no_errors(at)
-    fig = plotly_figures(at)[0]
-    assert fig["data"][0]["type"] == "scatter3d" and len(fig["data"][0]["x"]) == 100
-    assert fig["data"][0]["marker"]["showscale"]  # a year colour scale, not genre traces
-    assert fig["layout"]["scene"]["zaxis"]["title"]["text"].startswith("PC3 ·")
-    assert any("What the axes mean" in e.label for e in at.expander)
+    fig, points, labelled, _ = _map(at)
+    assert points[0]["type"] == "scatter3d" and len(points[0]["x"]) == 100
+    assert points[0]["marker"]["coloraxis"] == "coloraxis"  # a year scale, not genre traces
+    assert fig["layout"]["scene"]["zaxis"]["title"]["text"].startswith("PC3 (")
+    assert "**PC3**" in _markdown(at) and labelled["text"]
     at.button_group(key="map_method").set_value("tsne").run()
     no_errors(at)
     fig = plotly_figures(at)[0]
     assert len(fig["data"][0]["z"]) == 100
-    assert fig["layout"]["scene"]["xaxis"]["title"]["text"] == "t-SNE x"
-    assert not any("What the axes mean" in e.label for e in at.expander)  # t-SNE axes mean nothing
+    assert fig["layout"]["scene"]["xaxis"]["title"]["text"].startswith("t-SNE x")
+    assert "PC1 follows" not in _markdown(at)  # t-SNE axes mean nothing
 
 
 def test_similar_movies_to_star_wars_lists_its_sequels(open_page, ml100k):
@@ -125,3 +164,21 @@ def test_two_movies_sharing_a_title_stay_apart(open_page):
     no_errors(at)
     assert at.subheader[0].value == "Movies like Twin (1990)"
     assert any(c.value.startswith("10 ratings") for c in at.caption)
+
+
+def test_a_long_first_run_waits_to_be_asked_for(open_page, monkeypatch):
+    from collab_core import maps
+
+    monkeypatch.setattr(maps, "ASK_FIRST_S", 1.0)  # t-SNE of 300 movies: "about 4 s"
+    at = open_page("map")
+    at.number_input(key="map_n").set_value(300)
+    at.button_group(key="map_method").set_value("tsne").run()
+    no_errors(at)
+    assert not plotly_figures(at)  # nothing computed yet
+    assert any("t-SNE of 300 movies takes about" in c.value for c in at.caption)
+    at.button(key="map_go").click().run()
+    no_errors(at)
+    _, points, _, _ = _map(at)
+    assert sum(len(t["x"]) for t in points) == 300
+    at.selectbox(key="map_colour").set_value("bias").run()  # kept: no button, no note
+    assert plotly_figures(at) and not at.button

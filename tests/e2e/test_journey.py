@@ -42,6 +42,11 @@ _PLOTLY_POINTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-pl
   gd => (gd._fullData || []).reduce((n, t) => n + (t._length || 0), 0))"""
 
 
+# The titles printed next to the points of the embedding map (SVG text of its scatter traces).
+_MAP_TITLES_JS = """() => Array.from(
+  document.querySelectorAll('.js-plotly-plot .scatterlayer .textpoint text')).map(t => t.textContent)"""
+
+
 def settle(page) -> None:
     """Wait until Streamlit has finished running the script (no run in progress, no spinner).
 
@@ -179,14 +184,23 @@ def test_bias_rankings(page, app_server, trained, shot):
     shot(page, "bias")
 
 
-def test_embedding_map(page, app_server, trained, shot):
+def test_embedding_map_is_titled_and_its_axes_are_in_words(page, app_server, trained, shot):
     open_page(page, app_server, "embedding_map", "Embedding map")
     expect(page.get_by_test_id("stPlotlyChart")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"The 2 components shown explain"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"PC1 follows .* \(r = "))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"PC2 follows .* \(r = "))).to_be_visible()
+    choose(page, "Find a movie on the map", "star wars", "Star Wars (1977)")
     settle(page)
-    # The 500 most-rated movies (the default), as points of the scatter.
+    # The 500 most-rated movies (the default) as points, one genre against grey.
     plotly_points(page, lambda n: len(n) == 1 and n[0] >= 500)
-    expect(page.locator(".js-plotly-plot .gl-container canvas").first).to_be_visible()
+    expect(page.locator(".js-plotly-plot .legendtext", has_text="other movies")).to_be_visible()
+    # Titles printed on the map, in SVG text, the searched movie among them and starred.
+    titles = _poll(
+        lambda: page.evaluate(_MAP_TITLES_JS), lambda t: len(t) >= 30, "the map's titles"
+    )
+    assert "Star Wars" in titles and len(set(titles)) == len(titles), titles
+    starred = "() => document.querySelector('.js-plotly-plot')._fullData.map(t => t.name)"
+    assert "highlighted" in page.evaluate(starred)
     shot(page, "map")
 
 
