@@ -55,7 +55,43 @@ def models_table(rows: Sequence[dict]) -> pd.DataFrame:
                 "created": r.get("created"),
             }
         )
-    return pd.DataFrame(out)
+    table = pd.DataFrame(out)
+    if len(table):  # ISO strings, in UTC: times the table can show in a short form
+        table["created"] = pd.to_datetime(table["created"], utc=True, errors="coerce")
+    return table
+
+
+# `models_table`'s columns, narrow enough for all of them to show at 1400 px.
+MODELS_COLUMNS = {
+    "model_id": st.column_config.TextColumn("model id", width=100),
+    "model": st.column_config.TextColumn(width=50),
+    "n_factors": st.column_config.NumberColumn("factors", width=55),
+    "wd": st.column_config.NumberColumn(width=48),
+    "epochs": st.column_config.NumberColumn(width=55),
+    "lr": st.column_config.NumberColumn(width=55),
+    "bs": st.column_config.NumberColumn(width=50),
+    "optimizer": st.column_config.TextColumn(width=70),
+    "schedule": st.column_config.TextColumn(width=80),
+    "valid_rmse": st.column_config.NumberColumn("RMSE", format="%.4f", width=62),
+    "valid_mae": st.column_config.NumberColumn("MAE", format="%.4f", width=62),
+    "train_s": st.column_config.NumberColumn("train s", format="%.1f", width=55),
+    "device": st.column_config.TextColumn(width=55),
+    "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width=125),
+}
+
+
+# Row height (px) at which a table's text cells wrap onto three lines instead of being cut (Streamlit
+# wraps cells in rows taller than 4rem): for tables with long titles or sentences.
+WRAP_ROW_HEIGHT = 68
+
+# The header row of a table, in px (Streamlit's), for `table_height`.
+_HEADER_HEIGHT = 36
+
+
+def table_height(n_rows: int, row_height: int, max_rows: int = 15) -> int:
+    """The height (px) that shows `n_rows` rows `row_height` tall, up to `max_rows` (then the
+    table scrolls)."""
+    return _HEADER_HEIGHT + min(max(n_rows, 1), max_rows) * row_height + 2
 
 
 # How many matches the picker lists under its search field, best first.
