@@ -51,7 +51,7 @@ with right:
             ),
             "because": st.column_config.TextColumn(
                 "because",
-                width=300,
+                width=285,
                 help="What pushed it up: the genres you liked that it shares, and the movies "
                 "you rated that raised its predicted rating most (by how many stars).",
             ),

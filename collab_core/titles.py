@@ -264,9 +264,12 @@ class TitleIndex:
                 for match, rows_of, needle in tiers:
                     if len(rows) < limit:
                         add(rows_of.scan(needle, year, limit), match)
-                for needle in (f" {text} ", text):
-                    if len(rows) < limit:
-                        add(self._texts_of(year).scan(needle, limit), "contains")
+                if len(rows) < limit:
+                    # Whole words first, then anywhere; none anywhere (a typo) is one scan.
+                    part = self._texts_of(year).scan(text, limit)
+                    if part:
+                        add(self._texts_of(year).scan(f" {text} ", limit), "contains")
+                        add(part, "contains")
             # 'silense of the lambs 1991': that title of 1991; all the words only if none is.
             for bare, _, year in forms[::-1]:
                 if len(rows) < limit:
@@ -309,12 +312,11 @@ class TitleIndex:
         if not len(cand):
             return []
         width = len(bare.split())
-        keys = [self._keys[k] for k in cand.tolist()]
-        ends = [self._pairs.ends[k] for k in cand.tolist()]
-        heads = [
-            key[: e[width - 1]] if len(e) > width else key
-            for key, e in zip(keys, ends, strict=True)
-        ]
+        keys, heads = [], []
+        for k in cand.tolist():
+            key, ends = self._keys[k], self._pairs.ends[k]
+            keys.append(key)
+            heads.append(key[: ends[width - 1]] if len(ends) > width else key)
         whole = process.cdist([bare], keys, scorer=fuzz.ratio, dtype=np.float32)[0]
         head = process.cdist([bare], heads, scorer=fuzz.ratio, dtype=np.float32)[0]
         score = np.maximum(
