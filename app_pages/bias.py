@@ -42,11 +42,18 @@ with st.expander("The table, with an explanation of each bias", icon=":material/
     st.dataframe(
         table.drop(columns=["item_index"]),
         hide_index=True,
+        row_height=widgets.WRAP_ROW_HEIGHT,
+        height=widgets.table_height(len(table), widgets.WRAP_ROW_HEIGHT),
+        # The explanation quotes the means and the prediction; they are in the CSV too.
+        column_order=["end", "rank", "title", "bias", "explanation", "n_ratings", "genres"],
         column_config={
-            "bias": st.column_config.NumberColumn(format="%.3f"),
-            "mean_rating": st.column_config.NumberColumn(format="%.2f"),
-            "raters_mean": st.column_config.NumberColumn(format="%.2f"),
-            "expected": st.column_config.NumberColumn(format="%.2f"),
+            "end": st.column_config.TextColumn(width=62),
+            "rank": st.column_config.NumberColumn(width=40),
+            "title": st.column_config.TextColumn(width=200),
+            "bias": st.column_config.NumberColumn(format="%+.3f", width=60),
+            "explanation": st.column_config.TextColumn(width=300),
+            "n_ratings": st.column_config.NumberColumn("ratings", width=60),
+            "genres": st.column_config.ListColumn(width=170),
         },
     )
     widgets.csv_download(table, "bias_ranking.csv", key="bias_csv")
@@ -76,11 +83,16 @@ with right:
     st.dataframe(
         users.drop(columns=["user_index"]),
         hide_index=True,
+        row_height=widgets.WRAP_ROW_HEIGHT,
         height=420,
+        # The explanation quotes both means; they are in the CSV too.
+        column_order=["end", "rank", "user_id", "bias", "explanation"],
         column_config={
-            "bias": st.column_config.NumberColumn(format="%.3f"),
-            "mean_rating": st.column_config.NumberColumn(format="%.2f"),
-            "items_mean": st.column_config.NumberColumn(format="%.2f"),
+            "end": st.column_config.TextColumn(width=62),
+            "rank": st.column_config.NumberColumn(width=40),
+            "user_id": st.column_config.TextColumn("user", width=50),
+            "bias": st.column_config.NumberColumn(format="%+.3f", width=60),
+            "explanation": st.column_config.TextColumn(width=230),
         },
     )
     widgets.csv_download(users, "user_biases.csv", key="bias_users_csv")

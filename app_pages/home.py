@@ -58,7 +58,7 @@ right.dataframe(
 st.subheader("Trained models")
 rows = context.models(ds)
 if rows:
-    st.dataframe(widgets.models_table(rows), hide_index=True)
+    st.dataframe(widgets.models_table(rows), hide_index=True, column_config=widgets.MODELS_COLUMNS)
     active = context.active_model(ds)
     if active is not None:
         label = widgets.model_label({"config": active.config.key(), "metrics": active.metrics})

@@ -38,22 +38,22 @@ with right:
         rec.table.drop(columns=["contributions"]),
         hide_index=True,
         key="rec_table",
-        column_order=[
-            "rank",
-            "title",
-            "score",
-            "score_sd",  # only for a model with a posterior (the Bayesian one)
-            "genres",
-            "because",
-            "n_ratings",
-            "popularity_pct",
-            "year",
-        ],
+        # Whole titles and reasons at 1400 px: few columns, and rows where they wrap (genres,
+        # ratings and popularity are in the CSV, and in the charts below).
+        row_height=widgets.WRAP_ROW_HEIGHT,
+        height=widgets.table_height(len(rec.table), widgets.WRAP_ROW_HEIGHT),
+        column_order=["rank", "title", "score", "score_sd", "because"],  # ±: Bayesian model only
         column_config={
-            "rank": st.column_config.NumberColumn("#", width=30),
-            "title": st.column_config.TextColumn(width="medium"),
+            "rank": st.column_config.NumberColumn("#", width=28),
+            "title": st.column_config.TextColumn(width=140),
             "score": st.column_config.ProgressColumn(
-                "predicted", format="%.2f", min_value=lo, max_value=hi, width="small"
+                "predicted", format="%.2f", min_value=lo, max_value=hi, width=72
+            ),
+            "because": st.column_config.TextColumn(
+                "because",
+                width=285,
+                help="What pushed it up: the genres you liked that it shares, and the movies "
+                "you rated that raised its predicted rating most (by how many stars).",
             ),
             "score_sd": st.column_config.NumberColumn(
                 "±",
@@ -62,10 +62,6 @@ with right:
                 help="How sure the Bayesian model is of this prediction (its posterior sd): "
                 "wider when you have rated little, or when few people rated the movie.",
             ),
-            "popularity_pct": st.column_config.NumberColumn("popularity %", format="%.0f"),
-            "bias": None,
-            "mean_rating": st.column_config.NumberColumn(format="%.2f"),
-            "because": st.column_config.TextColumn("because", width="large"),
         },
     )
     widgets.csv_download(

@@ -53,15 +53,20 @@ event = st.dataframe(
     selection_mode="single-row",
     key=f"similar_table_{query}_{metric}",
     column_order=["rank", "title", value, "n_ratings", "genres", "year", "bias"],
-    column_config={
+    column_config={  # widths that show every column whole at 1400 px
+        "rank": st.column_config.NumberColumn(width=45),
+        "title": st.column_config.TextColumn(width=300),
         value: st.column_config.ProgressColumn(
             value,
             format="%.3f",
             min_value=float(min(0.0, table[value].min())) if len(table) else 0.0,
             max_value=float(max(1.0, table[value].max())) if len(table) else 1.0,
+            width=120,
         ),
-        "bias": st.column_config.NumberColumn(format="%.3f"),
-        "year": st.column_config.NumberColumn(format="%d"),
+        "n_ratings": st.column_config.NumberColumn("ratings", width=60),
+        "genres": st.column_config.ListColumn(width=210),
+        "year": st.column_config.NumberColumn(format="%d", width=50),
+        "bias": st.column_config.NumberColumn(format="%.3f", width=60),
     },
 )
 picked = event.selection.rows if event is not None else []

@@ -70,6 +70,7 @@ else:
         on_select="rerun",
         selection_mode="single-row",
         key="train_models_table",
+        column_config=widgets.MODELS_COLUMNS,
     )
     picked = event.selection.rows if event is not None else []
     if picked:

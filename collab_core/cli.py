@@ -301,10 +301,23 @@ def cmd_biases(args: argparse.Namespace) -> int:
     return 0
 
 
+def _take_title(ex, text: str):
+    """The movie `text` names (`TitleIndex.lookup`, misspellings taken when one title is clearly
+    the best); a guess is said on stderr, so that scripts reading stdout are not disturbed."""
+    found = ex.titles.lookup(text, typos=True)
+    if found.guessed:
+        print(
+            f"note: no title matches {text!r}; taking {found.title!r}, spelled most like it.",
+            file=sys.stderr,
+            flush=True,
+        )
+    return found
+
+
 def cmd_similar(args: argparse.Namespace) -> int:
     ex = _explorer(args)
-    title = " ".join(args.title)
-    res = ex.similar(title, k=args.k, metric=args.metric, min_ratings=args.min_ratings)
+    found = _take_title(ex, " ".join(args.title))
+    res = ex.nearest(found.index, k=args.k, metric=args.metric, min_ratings=args.min_ratings)
     col = "similarity" if res.metric == "cosine" else "distance"
     out = {"query": res.query, "metric": res.metric, "neighbours": _records(res.table)}
     lines = [f"nearest to {res.query} ({res.metric}):"]
@@ -327,6 +340,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from .recommend import recommend_for
 
     ex = _explorer(args)
+    # A misspelled title becomes the title it was taken for (said on stderr).
+    pairs = [(_take_title(ex, title).title, rating) for title, rating in pairs]
     rec = recommend_for(
         ex,
         pairs,

@@ -81,6 +81,17 @@ def test_cli_help_states_the_real_calibration_default(capsys):
     assert f"(default {CALIBRATION:g})" in " ".join(capsys.readouterr().out.split())
 
 
+def test_a_clearly_best_misspelling_is_taken_and_said_on_stderr(capsys):
+    out = _json(capsys, ["similar", "silense", "of", "the", "lambs", "--k", "3", "--json"])
+    assert out["query"] == "Silence of the Lambs, The (1991)"
+    assert main(["recommend", "--rate", "star wras=5", "--rate", "Fargo (1996)=4", "--json"]) == 0
+    captured = capsys.readouterr()
+    rated = [r["title"] for r in json.loads(captured.out)["rated"]]
+    assert rated == ["Star Wars (1977)", "Fargo (1996)"]
+    assert captured.err.count("note: no title matches") == 1
+    assert "taking 'Star Wars (1977)'" in captured.err
+
+
 def test_recommend_text_cold_start_with_filters(capsys):
     assert main(["recommend", "--k", "4", "--genre", "Comedy", "--novelty", "0.5"]) == 0
     text = capsys.readouterr().out
@@ -98,6 +109,7 @@ def test_recommend_text_cold_start_with_filters(capsys):
         (["recommend", "--novelty", "3"], "novelty must be a number from 0"),
         (["recommend", "--calibration", "-1"], "calibration must be a number from 0"),
         (["similar", "star", "trek"], "matches 8 movies"),
+        (["similar", "star", "trak"], "No movie matches 'star trak'. Closest titles: 'Star Trek"),
         (["similar", "Star Wars", "--k", "0"], "k must be a whole number"),
         (["biases", "--min-ratings", "100000"], "No movie has 100000 ratings"),
         (["similar", "Star Wars", "--model-id", "ffffffffffff"], "ffffffffffff"),

@@ -97,3 +97,83 @@ def test_search_for_movie_pickers(titles):
     assert popular["title"].iloc[0] == "Star Wars (1977)"
     typo = titles.search("casablanka", limit=3)
     assert "Casablanca (1942)" in set(typo["title"])
+
+
+# Misspellings and variants of well-known ML-100k titles: dropped, doubled and swapped letters,
+# the article first, with and without the year.
+VARIANTS = [
+    ("silense of the lambs", "Silence of the Lambs, The (1991)"),
+    ("The Silence of the Lambs", "Silence of the Lambs, The (1991)"),
+    ("lambs 1991", "Silence of the Lambs, The (1991)"),
+    ("shawshenk", "Shawshank Redemption, The (1994)"),
+    ("the shawshank redemtion", "Shawshank Redemption, The (1994)"),
+    ("casablanka", "Casablanca (1942)"),
+    ("godfater", "Godfather, The (1972)"),
+    ("star wras", "Star Wars (1977)"),
+    ("starr wars 1977", "Star Wars (1977)"),
+    ("pulp fictoin", "Pulp Fiction (1994)"),
+    ("frago", "Fargo (1996)"),
+    ("raiders of the lsot ark", "Raiders of the Lost Ark (1981)"),
+    ("toy storry", "Toy Story (1995)"),
+    ("jurrasic park", "Jurassic Park (1993)"),
+    ("alien 1979", "Alien (1979)"),
+    ("titanik", "Titanic (1997)"),
+    ("empire strikes bak", "Empire Strikes Back, The (1980)"),
+    ("schindlers lsit", "Schindler's List (1993)"),
+    ("independance day", "Independence Day (ID4) (1996)"),
+    ("forest gump", "Forrest Gump (1994)"),
+    ("the english pateint", "English Patient, The (1996)"),
+    ("return of the jedie", "Return of the Jedi (1983)"),
+]
+
+
+@pytest.mark.parametrize(("query", "title"), VARIANTS)
+def test_misspellings_find_the_movie_in_the_top_3(titles, query, title):
+    assert title in list(titles.search(query, limit=3)["title"])
+
+
+def test_lookup_takes_a_clear_best_misspelling_and_says_so(titles):
+    found = titles.lookup("silense of the lambs", typos=True)
+    assert (found.title, found.guessed) == ("Silence of the Lambs, The (1991)", True)
+    # 'godfater' is as near the start of 'Godfather: Part II' as 'Godfather', not to all of it.
+    assert titles.lookup("godfater", typos=True).title == "Godfather, The (1972)"
+    exact = titles.lookup("star wars", typos=True)
+    assert (exact.title, exact.guessed) == ("Star Wars (1977)", False)
+    with pytest.raises(UnknownItemError, match="No movie matches 'star trak'. Closest titles:"):
+        titles.lookup("star trak", typos=True)  # eight Star Trek films are as close
+    with pytest.raises(UnknownItemError, match="No movie matches 'silense of the lambs'"):
+        titles.resolve("silense of the lambs")  # resolve itself never guesses
+
+
+def test_closest_titles_when_nothing_matches(titles):
+    assert titles.search("xyzzy qqq").empty
+    closest = titles.closest("xyzzy qqq", limit=5)
+    assert len(closest) == 5 and set(closest["match"]) == {"closest"}
+    with pytest.raises(UnknownItemError, match="No movie matches 'xyzzy qqq'. Closest titles: '"):
+        titles.resolve("xyzzy qqq")
+    assert "Casablanca (1942)" in list(titles.closest("cassablancka blues", limit=5)["title"])
+
+
+def test_a_big_catalogue_is_searched_like_a_small_one(ml100k):
+    """Many titles go through letter-pair candidates before fuzzy scoring: the misspellings are
+    still found among 20,000 more titles made of the same words (some of which, such as
+    'Shawshank (1971)', are fairly as close, hence the top 10)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    words = sorted({w for t in ml100k.items["title"] for w in title_key(t)[0].split()})
+    n = 20_000
+    made = [
+        " ".join(rng.choice(words, k)).title() + f" ({rng.integers(1920, 2024)})"
+        for k in rng.integers(1, 5, n)
+    ]
+    items = pd.DataFrame(
+        {
+            "item_id": range(len(ml100k.items) + n),
+            "title": list(ml100k.items["title"]) + made,
+            "n_ratings": list(ml100k.items["n_ratings"]) + [1] * n,
+        }
+    )
+    big = TitleIndex(items)
+    missed = [q for q, t in VARIANTS if t not in list(big.search(q, limit=10)["title"])]
+    assert not missed

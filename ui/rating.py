@@ -91,4 +91,4 @@ def _from_widget(rated: dict, idx: int, wkey: str, stars: bool, round_: int) -> 
 def _clear(rated: dict) -> None:
     rated.clear()
     state.next_rating_round()  # stale star clicks are ignored, and the widgets start afresh
-    st.session_state[state.RATING_PICK] = None
+    state.set_pick(state.RATING_PICK, None)

@@ -31,7 +31,9 @@ _PENDING = "_pending"
 # Movie choices are row numbers of one data set's catalogue: forgotten when the data set changes,
 # so a number never silently names another data set's movie.
 _SHOWN_DATASET = "_shown_dataset"
-DATASET_SCOPED = (SIMILAR_ITEM, SIMILAR_PICK, MAP_SEARCH, MAP_GENRES, RATING_PICK)
+# (The pickers' search fields too, `picker_query_key`: their best match was chosen in that data.)
+_PICKS = (SIMILAR_PICK, MAP_SEARCH, RATING_PICK)
+DATASET_SCOPED = (SIMILAR_ITEM, MAP_GENRES, *_PICKS, *(f"{k}_query" for k in _PICKS))
 
 DEFAULT_DATASET = "ml-100k"
 
@@ -40,6 +42,18 @@ def rating_key(kind: str, round_: int, index: int) -> str:
     """The rating widget of movie `index` ("new": just picked, "edit": rated) in a rating round;
     its callback reads the value under this key."""
     return f"rec_{kind}_{round_}_{index}"
+
+
+def picker_query_key(pick_key: str) -> str:
+    """The search field of the movie picker whose chosen item index is kept under `pick_key`."""
+    return f"{pick_key}_query"
+
+
+def set_pick(pick_key: str, index: int | None) -> None:
+    """From a callback: choose `index` in a movie picker, and empty its search field (whose
+    matches need not hold the new movie)."""
+    st.session_state[pick_key] = index
+    st.session_state[picker_query_key(pick_key)] = ""
 
 
 def lr_key(model: str) -> str:
@@ -126,7 +140,7 @@ def start_similar_pick(default: int) -> None:
 def show_similar(index: int) -> None:
     """Button callback: show `index`'s neighbours (it runs before the next run draws the picker,
     so it may set the picker's value)."""
-    st.session_state[SIMILAR_PICK] = index
+    set_pick(SIMILAR_PICK, index)
     set_similar_item(index)
 
 

@@ -12,8 +12,7 @@ from collab_core import export
 from collab_core.data import Dataset
 from collab_core.titles import TitleIndex
 
-# Beyond this many movies a picker lists the most-rated ones and searches for the rest.
-PICKER_MAX = 5000
+from . import state
 
 
 def model_label(row: dict) -> str:
@@ -72,14 +71,47 @@ def models_table(rows: Sequence[dict]) -> pd.DataFrame:
                 "created": r.get("created"),
             }
         )
-    return pd.DataFrame(out)
+    table = pd.DataFrame(out)
+    if len(table):  # ISO strings, in UTC: times the table can show in a short form
+        table["created"] = pd.to_datetime(table["created"], utc=True, errors="coerce")
+    return table
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _picker_order(fingerprint: str, _items: pd.DataFrame) -> tuple[list[int], list[str]]:
-    """Item indices most-rated first (so the best-known match is on top), and their titles."""
-    order = np.argsort(-_items["n_ratings"].to_numpy(), kind="stable")
-    return order.tolist(), _items["title"].astype(str).tolist()
+# `models_table`'s columns, narrow enough for all of them to show at 1400 px.
+MODELS_COLUMNS = {
+    "model_id": st.column_config.TextColumn("model id", width=100),
+    "model": st.column_config.TextColumn(width=50),
+    "n_factors": st.column_config.NumberColumn("factors", width=55),
+    "wd": st.column_config.NumberColumn(width=48),
+    "epochs": st.column_config.NumberColumn(width=55),
+    "lr": st.column_config.NumberColumn(width=55),
+    "bs": st.column_config.NumberColumn(width=50),
+    "optimizer": st.column_config.TextColumn(width=70),
+    "schedule": st.column_config.TextColumn(width=80),
+    "valid_rmse": st.column_config.NumberColumn("RMSE", format="%.4f", width=62),
+    "valid_mae": st.column_config.NumberColumn("MAE", format="%.4f", width=62),
+    "train_s": st.column_config.NumberColumn("train s", format="%.1f", width=55),
+    "device": st.column_config.TextColumn(width=55),
+    "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width=125),
+}
+
+
+# Row height (px) at which a table's text cells wrap onto three lines instead of being cut (Streamlit
+# wraps cells in rows taller than 4rem): for tables with long titles or sentences.
+WRAP_ROW_HEIGHT = 68
+
+# The header row of a table, in px (Streamlit's), for `table_height`.
+_HEADER_HEIGHT = 36
+
+
+def table_height(n_rows: int, row_height: int, max_rows: int = 15) -> int:
+    """The height (px) that shows `n_rows` rows `row_height` tall, up to `max_rows` (then the
+    table scrolls)."""
+    return _HEADER_HEIGHT + min(max(n_rows, 1), max_rows) * row_height + 2
+
+
+# How many matches the picker lists under its search field, best first.
+MATCHES = 20
 
 
 def movie_picker(
@@ -87,45 +119,77 @@ def movie_picker(
     label: str,
     *,
     key: str,
-    placeholder: str = "Type part of a title…",
+    placeholder: str = "Type a title: typos, 'The …', a year are fine",
     help: str | None = None,
 ) -> int | None:
-    """A searchable select box over the movies; returns the chosen item index or None.
+    """Search as you type for a movie; returns the chosen item index or None.
 
-    Up to `PICKER_MAX` movies the box lists them all (most-rated first). Larger catalogues would
-    send every title to the browser on every run, so the box then lists the most-rated ones, and
-    a search field above it finds any title (the forgiving search of `collab_core.titles`).
+    A search field (it runs a pause after each keystroke) and, under it, its best matches from
+    the core's forgiving title search (`collab_core.titles`), each with year and number of
+    ratings. A new search chooses its best match at once; the list offers the others. A search
+    that matches nothing says so, chooses nothing and lists the closest titles. Only the
+    matches travel to the browser, however large the catalogue. The chosen index is kept under
+    `key`; `state.set_pick` changes it from a callback.
     """
-    order, titles = _picker_order(ds.fingerprint, ds.items)
-    options = order
-    if len(order) > PICKER_MAX:
-        query = st.text_input(
-            f"Search all {len(order):,} titles",
-            key=f"{key}_query",
-            placeholder=placeholder,
-            help=f"The list below shows the {PICKER_MAX:,} most-rated movies until you search.",
-        )
-        if query.strip():
-            options = _title_index(ds.fingerprint, ds.items).search(query, 50)["item_index"]
-            options = [int(i) for i in options]
-        else:
-            options = order[:PICKER_MAX]
-        current = st.session_state.get(key)
-        if current is not None and current not in options:
-            options = [current, *options]  # keep what is chosen selectable
-    return st.selectbox(
+    titles = _title_index(ds.fingerprint, ds.items)
+    qkey = state.picker_query_key(key)
+    query = st.text_input(
         label,
+        key=qkey,
+        placeholder=placeholder,
+        help=help,
+        live=True,
+        on_change=_choose_best,
+        args=(titles, key, qkey),
+    )
+    query = (query or "").strip()
+    found = titles.search(query, MATCHES)
+    chosen = st.session_state.get(key)
+    if query and found.empty:
+        closest = titles.closest(query, 5)
+        st.warning(
+            f"No movie matches “{query}”. Closest titles: "
+            + "; ".join(closest["title"])
+            + ". Pick one below or change the search.",
+            icon=":material/search_off:",
+        )
+        found = closest
+    elif query and chosen == found["item_index"].iloc[0] and found["match"].iloc[0] == "similar":
+        st.caption(f"No title contains “{query}”: these are spelled most like it.")
+    options = [int(i) for i in found["item_index"]]
+    if chosen is not None and chosen not in options:
+        options = [chosen, *options]  # what is chosen stays selectable (e.g. set by a button)
+    return st.selectbox(
+        f"{label}: matches",
         options,
         index=None,
         key=key,
-        format_func=titles.__getitem__,
-        placeholder=placeholder,
-        help=help,
+        format_func=lambda i: describe_movie(ds, i),
+        placeholder="Choose one of the closest titles" if query else "Choose a movie",
+        label_visibility="collapsed",
     )
 
 
+def describe_movie(ds: Dataset, index: int) -> str:
+    """'Hamlet (1996) · 90 ratings': enough to tell two movies of one title apart."""
+    row = ds.items.iloc[index]
+    title, year = str(row["title"]), row.get("year")
+    if year is not None and not pd.isna(year) and f"({int(year)})" not in title:
+        title += f" ({int(year)})"
+    n = int(row["n_ratings"])
+    return f"{title} · {n:,} rating{'s' if n != 1 else ''}"
+
+
+def _choose_best(titles: TitleIndex, key: str, qkey: str) -> None:
+    """on_change of the search field: choose its best match, or nothing when none matches."""
+    query = (st.session_state.get(qkey) or "").strip()
+    if query:
+        found = titles.search(query, 1)
+        st.session_state[key] = int(found["item_index"].iloc[0]) if len(found) else None
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _title_index(fingerprint: str, _items: pd.DataFrame):
+def _title_index(fingerprint: str, _items: pd.DataFrame) -> TitleIndex:
     return TitleIndex(_items)
 
 

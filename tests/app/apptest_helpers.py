@@ -35,3 +35,9 @@ def _decode(obj):
 def plotly_figures(at: AppTest) -> list[dict]:
     """The Plotly figures on the page, as the browser receives them (arrays as lists)."""
     return [_decode(json.loads(el.proto.spec)) for el in at.get("plotly_chart")]
+
+
+def pick(at: AppTest, key: str, typed: str) -> AppTest:
+    """Type `typed` into the search field of the movie picker kept under `key`, and run: the
+    picker chooses its best match (see `ui.widgets.movie_picker`)."""
+    return at.text_input(key=f"{key}_query").input(typed).run()

@@ -1,6 +1,6 @@
 """Bias rankings, Embedding map and Similar movies on ML-100k with the session's small model."""
 
-from apptest_helpers import no_errors, plotly_figures
+from apptest_helpers import no_errors, pick, plotly_figures
 
 
 def _title_of(at, text):
@@ -58,7 +58,7 @@ def test_embedding_map_has_titles_axes_in_words_and_the_searched_movie(open_page
     items = ml100k.items
     order = items.sort_values("n_ratings", ascending=False, kind="stable").index
     quiet = int(next(i for i in order[300:500] if items.loc[i, "title"] not in labelled["text"]))
-    at.selectbox(key="map_search").set_value(quiet).run()
+    pick(at, "map_search", str(items.loc[quiet, "title"]))
     no_errors(at)
     _, _, labelled, star = _map(at)
     assert star["customdata"] == [quiet] and labelled["customdata"][0] == quiet
@@ -103,8 +103,7 @@ def test_similar_movies_to_star_wars_lists_its_sequels(open_page, ml100k):
     at = open_page("similar")
     no_errors(at)
     star_wars = int(ml100k.items.index[ml100k.items["title"] == "Star Wars (1977)"][0])
-    at.selectbox(key="similar_pick").set_value(star_wars).run()
-    no_errors(at)
+    assert at.selectbox(key="similar_pick").value == star_wars  # the most-rated movie first
     table = at.dataframe[0].value
     assert len(table) == 10
     top5 = list(table["title"][:5])
@@ -117,20 +116,41 @@ def test_similar_movies_to_star_wars_lists_its_sequels(open_page, ml100k):
     assert len(table) == 5 and table["distance"].is_monotonic_increasing
 
 
-def test_large_catalogues_get_a_search_field_in_the_movie_picker(open_page, monkeypatch):
-    import ui.widgets
-
-    monkeypatch.setattr(ui.widgets, "PICKER_MAX", 100)  # ML-100k now counts as a large catalogue
+def test_the_picker_finds_a_misspelled_title_and_lists_the_other_matches(open_page):
     at = open_page("similar")
+    pick(at, "similar_pick", "silense of the lambs")
     no_errors(at)
-    assert len(at.selectbox(key="similar_pick").options) == 100  # the 100 most-rated only
-    at.text_input(key="similar_pick_query").input("jedi").run()
-    options = at.selectbox(key="similar_pick").options
-    assert "Return of the Jedi (1983)" in options and len(options) <= 51
-    at.selectbox(key="similar_pick").set_value("Return of the Jedi (1983)").run()
+    assert "Movies like Silence of the Lambs, The (1991)" in [s.value for s in at.subheader]
+    assert any("spelled most like it" in c.value for c in at.caption)
+    box = at.selectbox(key="similar_pick")
+    assert box.options[0] == "Silence of the Lambs, The (1991) · 390 ratings"
+    assert 1 < len(box.options) <= 20  # only the matches reach the browser
+    # The article first and a bare year find the same movie; another match can be chosen.
+    pick(at, "similar_pick", "the silence of the lambs")
+    assert at.selectbox(key="similar_pick").value == box.value
+    pick(at, "similar_pick", "alien 1979")
+    assert at.selectbox(key="similar_pick").options[:2] == [
+        "Alien (1979) · 291 ratings",
+        "Alien 3 (1992) · 100 ratings",
+    ]
+    at.selectbox(key="similar_pick").select_index(1).run()
     no_errors(at)
-    assert at.dataframe[0].value["title"].iloc[0] != "Return of the Jedi (1983)"
-    assert "Movies like Return of the Jedi (1983)" in [s.value for s in at.subheader]
+    assert "Movies like Alien 3 (1992)" in [s.value for s in at.subheader]
+
+
+def test_a_search_that_matches_nothing_says_so_and_keeps_no_movie(open_page):
+    at = open_page("similar")
+    pick(at, "similar_pick", "xyzzy qqq")
+    no_errors(at)
+    (warning,) = at.warning
+    assert warning.value.startswith("No movie matches “xyzzy qqq”. Closest titles: ")
+    assert at.selectbox(key="similar_pick").value is None
+    assert len(at.selectbox(key="similar_pick").options) == 5  # the closest titles, to choose
+    assert not at.dataframe and not at.subheader  # Star Wars' neighbours are gone
+    assert "Choose a movie." in [i.value for i in at.info]
+    at.selectbox(key="similar_pick").select_index(0).run()
+    no_errors(at)
+    assert len(at.dataframe[0].value) == 10
 
 
 def test_two_movies_sharing_a_title_stay_apart(open_page):
@@ -160,6 +180,11 @@ def test_two_movies_sharing_a_title_stay_apart(open_page):
     at = open_page("similar", model=False)
     at.sidebar.selectbox(key="dataset_choice").set_value(saved.key).run()
     at.sidebar.selectbox(key="model_id").set_value(stored.model_id).run()
+    pick(at, "similar_pick", "twin")
+    assert at.selectbox(key="similar_pick").options[:2] == [
+        "Twin (1990) · 40 ratings",
+        "Twin (1990) · 10 ratings",
+    ]
     at.selectbox(key="similar_pick").set_value(less_rated).run()
     no_errors(at)
     assert at.subheader[0].value == "Movies like Twin (1990)"

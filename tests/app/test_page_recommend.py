@@ -1,14 +1,16 @@
 """Recommend page: cold start, three ratings give ten explained recommendations, filters."""
 
-from apptest_helpers import no_errors
+from apptest_helpers import no_errors, pick
 
 
 def _index(ds, title):
     return int(ds.items.index[ds.items["title"] == title][0])
 
 
-def _rate(at, idx, stars):
-    at.selectbox(key="rec_pick").set_value(idx).run()
+def _rate(at, idx, stars, typed=None):
+    """Find movie `idx` with the picker (typing its title, or `typed`) and give it `stars`."""
+    pick(at, "rec_pick", typed or at.selectbox(key="rec_pick").format_func(idx).split(" · ")[0])
+    assert at.selectbox(key="rec_pick").value == idx
     ss = at.session_state  # AppTest's session state has no .get
     rnd = ss["rating_round"] if "rating_round" in ss else 0  # noqa: SIM401
     at.feedback(key=f"rec_new_{rnd}_{idx}").set_value(stars - 1).run()  # counts from 0
@@ -94,11 +96,26 @@ def test_clear_resets_ratings_and_picker_with_a_star_click_pending(open_page, ml
     at = open_page("recommend")
     a, b = _index(ml100k, "Fargo (1996)"), _index(ml100k, "Scream (1996)")
     _rate(at, a, 4)
-    at.selectbox(key="rec_pick").set_value(b).run()
+    pick(at, "rec_pick", "scream")
     at.feedback(key=f"rec_new_0_{b}").set_value(4)  # not run yet ...
     at.button(key="rec_clear").click().run()  # ... sent along with the Clear click
     no_errors(at)
     assert at.session_state["rated"]["ml-100k"] == {}
     assert at.selectbox(key="rec_pick").value is None  # the picker starts afresh too
+    assert at.text_input(key="rec_pick_query").value == ""
     _rate(at, b, 5)  # and rating works again, with the new round's widgets
     assert at.session_state["rated"]["ml-100k"] == {b: 5.0}
+
+
+def test_a_misspelled_title_is_found_and_rated(open_page, ml100k):
+    at = open_page("recommend")
+    shawshank = _index(ml100k, "Shawshank Redemption, The (1994)")
+    _rate(at, shawshank, 5, typed="the shawshenk redemtion")
+    no_errors(at)
+    assert at.session_state["rated"]["ml-100k"] == {shawshank: 5.0}
+    assert "Shawshank Redemption, The (1994)" in [m.value for m in at.markdown]  # its row
+    pick(at, "rec_pick", "qqqq zzzz")
+    no_errors(at)
+    assert at.warning[0].value.startswith("No movie matches “qqqq zzzz”. Closest titles: ")
+    assert at.selectbox(key="rec_pick").value is None
+    assert not any("How much do you like" in c.value for c in at.caption)

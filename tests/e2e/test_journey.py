@@ -80,13 +80,14 @@ def go(page, link: str, heading: str) -> None:
     expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
 
 
-def choose(page, label: str, typed: str, option: str) -> None:
-    """Pick `option` in the select box labelled `label` by typing part of it."""
-    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
-    box.click()
-    page.keyboard.type(typed)
-    page.get_by_role("option", name=option, exact=True).click()
-    expect(box.get_by_role("combobox")).to_have_value(option)
+def find_movie(page, label: str, typed: str, title: str) -> None:
+    """Type `typed` into the movie picker labelled `label`, as a user does (a key at a time),
+    and wait until it has chosen `title` (shown with its number of ratings)."""
+    field = page.get_by_role("textbox", name=label, exact=True)
+    field.fill("")
+    field.press_sequentially(typed, delay=30)
+    chosen = page.get_by_role("combobox", name=f"{label}: matches", exact=True)
+    expect(chosen).to_have_value(re.compile("^" + re.escape(title) + r" · [\d,]+ ratings?$"))
 
 
 def _poll(read, until, what: str):
@@ -206,19 +207,39 @@ def test_embedding_map_is_titled_and_its_axes_are_in_words(page, app_server, tra
 
 def test_similar_movies_to_star_wars(page, app_server, trained, shot):
     open_page(page, app_server, "similar", "Similar movies")
-    choose(page, "Movie", "star wars", "Star Wars (1977)")
+    # A misspelled title finds the movie and its neighbours (not Star Wars', shown at first).
+    find_movie(page, "Movie", "silense of the lambs", "Silence of the Lambs, The (1991)")
+    lambs = page.get_by_role("heading", name="Movies like Silence of the Lambs, The (1991)")
+    expect(lambs).to_be_visible()
+    expect(page.get_by_text("spelled most like it")).to_be_visible()
+    settle(page)
+    neighbours = table(page, "title", until=lambda c: "Star Wars (1977)" not in c["title"][:3])
+    assert "Silence of the Lambs, The (1991)" not in neighbours["title"]
+    assert "Empire Strikes Back, The (1980)" not in neighbours["title"][:3]
+
+    # Nothing matches: the page says so, offers the closest titles and shows no movie's list.
+    field = page.get_by_role("textbox", name="Movie", exact=True)
+    field.fill("")
+    field.press_sequentially("xyzzy qqq", delay=30)
+    expect(
+        page.get_by_text(re.compile("^No movie matches “xyzzy qqq”. Closest titles:"))
+    ).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("^Movies like"))).to_have_count(0)
+
+    find_movie(page, "Movie", "star wras", "Star Wars (1977)")
     expect(page.get_by_role("heading", name="Movies like Star Wars (1977)")).to_be_visible()
     settle(page)
     sequels = {"Empire Strikes Back, The (1980)", "Return of the Jedi (1983)"}
     titles = table(page, "title", until=lambda c: sequels <= set(c["title"][:5]))["title"]
     assert "Star Wars (1977)" not in titles
+    assert _fits(page), "the neighbours table is wider than its frame at 1400 px"
     shot(page, "similar")
 
 
 RATED = {  # far from what everyone is recommended: a horror and comedy fan
     "Scream (1996)": "scream",
     "Liar Liar (1997)": "liar liar",
-    "Nightmare on Elm Street, A (1984)": "elm street",
+    "Nightmare on Elm Street, A (1984)": "nightmare on elm stret",  # misspelled
 }
 
 
@@ -231,7 +252,7 @@ def test_rate_three_movies_and_recommendations_change(page, app_server, trained,
 
     stars = page.get_by_test_id("stFeedback")
     for n, (title, typed) in enumerate(RATED.items(), start=1):
-        choose(page, "Search a movie to rate", typed, title)
+        find_movie(page, "Search a movie to rate", typed, title)
         expect(page.get_by_text(f"How much do you like {title}?")).to_be_visible()
         # The new movie's stars come first, above the movies rated so far.
         stars.first.get_by_role("radio").nth(4).click()  # five stars
@@ -247,7 +268,21 @@ def test_rate_three_movies_and_recommendations_change(page, app_server, trained,
     )
     assert len(after["title"]) == 10 and after["title"] != before, (before, after)
     assert not set(RATED) & set(after["title"]), after  # rated movies are not recommended again
+    # Whole titles and reasons at 1400 px: the table needs no sideways scrolling.
+    assert _fits(page), "the recommendations table is wider than its frame at 1400 px"
     shot(page, "recommend")
+
+
+# Whether the page's first table fits its frame: no column reaches past the right edge.
+_FITS_JS = """() => {
+  const grid = document.querySelector('[data-testid="stDataFrame"]');
+  const scroller = grid && grid.querySelector('.dvn-scroller');
+  return !!scroller && scroller.scrollWidth <= scroller.clientWidth + 1;
+}"""
+
+
+def _fits(page) -> bool:
+    return page.evaluate(_FITS_JS)
 
 
 def test_upload_a_malformed_file_shows_the_error(page, app_server, shot):
