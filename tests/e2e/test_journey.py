@@ -190,7 +190,7 @@ def test_embedding_map_is_titled_and_its_axes_are_in_words(page, app_server, tra
     expect(page.get_by_test_id("stPlotlyChart")).to_be_visible()
     expect(page.get_by_text(re.compile(r"PC1 follows .* \(r = "))).to_be_visible()
     expect(page.get_by_text(re.compile(r"PC2 follows .* \(r = "))).to_be_visible()
-    choose(page, "Find a movie on the map", "star wars", "Star Wars (1977)")
+    find_movie(page, "Find a movie on the map", "star wars", "Star Wars (1977)")
     settle(page)
     # The 500 most-rated movies (the default) as points, one genre against grey.
     plotly_points(page, lambda n: len(n) == 1 and n[0] >= 500)
