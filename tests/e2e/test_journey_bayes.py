@@ -9,7 +9,7 @@ import pytest
 
 from .test_journey import (
     TRAIN_TIMEOUT_MS,
-    choose,
+    find_movie,
     go,
     open_page,
     settle,
@@ -46,7 +46,7 @@ def test_sample_the_bayesian_model_then_recommend_with_its_spread(page, app_serv
     shot(page, "train_bayes")
 
     go(page, "Recommend", "Recommendations for you")  # the model just sampled is the active one
-    choose(page, "Search a movie to rate", "star wars", "Star Wars (1977)")
+    find_movie(page, "Search a movie to rate", "star wars", "Star Wars (1977)")
     page.get_by_test_id("stFeedback").first.get_by_role("radio").nth(4).click()  # five stars
     expect(page.get_by_role("heading", name="Recommended", exact=True)).to_be_visible()
     settle(page)
