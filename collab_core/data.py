@@ -13,7 +13,7 @@ import pandas as pd
 from . import archives, grouplens, movielens, scales
 from .errors import DataError
 from .readers import Source, display_name, read_ratings
-from .tables import Progress
+from .tables import Progress, quiet
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,6 +214,7 @@ def load_ratings_file(
     layout = grouplens.zip_layout(zf, display) if zf is not None else None
     if layout is not None:
         return _load_zip(ratings, zf, layout, display, items, items_name, name, progress, read)
+    progress = quiet(progress)
     r, notes = read_ratings(ratings, name=ratings_name, progress=progress, **read)
     it = None
     if items is not None:
@@ -222,7 +223,13 @@ def load_ratings_file(
         )
         notes += item_notes
     source = str(ratings) if isinstance(ratings, (str, os.PathLike)) else display
+    _indexing(progress)
     return make_dataset(r, it, name=name or _stem(display), source=source, notes=notes)
+
+
+def _indexing(progress: Progress | None) -> None:
+    if progress is not None:
+        progress(0.9, "Counting the ratings of each user and item…")
 
 
 def _stem(display: str) -> str:
@@ -244,6 +251,7 @@ def _load_zip(source, zf, layout, display, items, items_name, name, progress, re
         if layout.users is not None:
             users = grouplens.read_u_user(zf.read(layout.users))
     ratings = archives.open_input(source, display, member=layout.ratings)
+    progress = quiet(progress)
     r, more = read_ratings(ratings, progress=progress, **read)
     if items is not None:
         it, item_notes = grouplens.read_items(
@@ -251,6 +259,7 @@ def _load_zip(source, zf, layout, display, items, items_name, name, progress, re
         )
         more += item_notes
     source_name = str(source) if isinstance(source, (str, os.PathLike)) else display
+    _indexing(progress)
     return make_dataset(
         r,
         it,

@@ -20,8 +20,8 @@ from .tables import COLUMN_ALIASES as COLUMN_ALIASES
 from .tables import ITEM_COLUMN_ALIASES as ITEM_COLUMN_ALIASES
 from .tables import ITEM_COLUMNS as ITEM_COLUMNS
 from .tables import MEMORY_FACTOR as MEMORY_FACTOR
+from .tables import PARSE_SHARE, Progress, quiet
 from .tables import RATING_COLUMNS as RATING_COLUMNS
-from .tables import Progress
 from .tables import available_memory as available_memory
 from .tables import file_columns as file_columns
 from .tables import read_table as read_table
@@ -78,6 +78,7 @@ def read_ratings(
     """
     display = display_name(source, name)
     mapping = dict(mapping or {})
+    progress = quiet(progress)
     unknown_roles = set(mapping) - set(COLUMN_ALIASES)
     if unknown_roles:
         raise DataError(
@@ -92,6 +93,8 @@ def read_ratings(
         source, display, encoding, RATING_COLUMNS, max_bytes, floats=floats, progress=progress
     )
     first_line = df.attrs.get("first_line", 2)
+    if progress is not None:
+        progress(PARSE_SHARE, f"Checking the ratings in {display}…")
     cols: dict[str, str] = {}
     for role, aliases in COLUMN_ALIASES.items():
         col = _find_column(df.columns, aliases, mapping.get(role), role, display)
@@ -180,7 +183,9 @@ def _has_duplicates(out: pd.DataFrame) -> bool:
         lo_u, hi_u, lo_i, hi_i = u.min(), u.max(), i.min(), i.max()
         width = int(hi_i) - int(lo_i) + 1
         if lo_u >= 0 and lo_i >= 0 and (int(hi_u) + 1) * width < 2**62:
-            key = u * width + (i - lo_i)  # one int64 per pair, in the file's order
+            key = u * width  # one int64 per pair, in the file's order (in place: no temporaries)
+            key += i
+            key -= lo_i
             if (key[1:] > key[:-1]).all():  # strictly increasing: no pair twice
                 return False
             return bool(pd.Series(key).duplicated().any())

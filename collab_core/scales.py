@@ -31,10 +31,10 @@ FIX = (
 
 
 def parse_scale(text: str | None) -> tuple[float, float] | None:
-    """'1-5', '0.5 to 5', '-10 10', '1–10' -> (lo, hi); '' or None -> None; else `ConfigError`."""
+    """'1-5', '0.5 to 5', '-10 10', '1–10', '0 1e3' -> (lo, hi); '' or None -> None; else `ConfigError`."""
     if text is None or not text.strip():
         return None
-    number = r"(-?\d+(?:\.\d+)?)"
+    number = r"(-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
     m = re.fullmatch(rf"\s*{number}\s*(?:to|–|—|,|-|\s)\s*{number}\s*", text)
     if m is None:
         raise ConfigError(

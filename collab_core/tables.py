@@ -309,19 +309,37 @@ def _positional(positional: list[str], layout: _TextLayout) -> list[str]:
     return positional[: layout.n_fields] + extra
 
 
+def quiet(progress: Progress | None) -> Progress | None:
+    """`progress`, silent for its first half second: fast work shows nothing extra."""
+    if progress is None or getattr(progress, "quiet", False):
+        return progress
+    start = time.monotonic()
+
+    def call(fraction: float, message: str) -> None:
+        if time.monotonic() - start > _QUIET_S:
+            progress(fraction, message)
+
+    call.quiet = True  # type: ignore[attr-defined]
+    return call
+
+
+# Parsing is this share of a load; checking the values and indexing the data set take the rest.
+PARSE_SHARE = 0.8
+
+
 def _reporter(progress: Progress | None, display: str, inp: Input) -> Callable[[Stream], None]:
-    """report(stream): progress in steps of 1%, naming the file and its size."""
+    """report(stream): progress in steps of 1% of the file, naming it and its size."""
+    progress = quiet(progress)
     if progress is None:
         return lambda stream: None
     message = f"Reading {display} ({human_bytes(inp.stored)})…"
-    start, last = time.monotonic(), [-1.0]
+    last = [-1.0]
 
     def report(stream: Stream) -> None:
         f = stream.fraction()
-        # Fast reads show nothing; a long one reports every percent.
-        if f - last[0] >= 0.01 and time.monotonic() - start > _QUIET_S:
+        if f - last[0] >= 0.01:
             last[0] = f
-            progress(f, message)
+            progress(PARSE_SHARE * f, message)
 
     return report
 
