@@ -101,7 +101,10 @@ def write_large(n: int, folder: Path, formats: list[str]) -> dict[str, Path]:
     del ratings, halves, stars
     csv = folder / "ml-25m" / "ratings.csv"
     csv.parent.mkdir(parents=True)
-    pcsv.write_csv(table, csv, write_options=pcsv.WriteOptions(quoting_style="none"))
+    with open(csv, "wb") as f:  # GroupLens' header, unquoted
+        f.write(b"userId,movieId,rating,timestamp\n")
+        options = pcsv.WriteOptions(include_header=False, quoting_style="none")
+        pcsv.write_csv(table, f, write_options=options)
     del table
     movies = items[["item_id", "title"]].rename(columns={"item_id": "movieId"})
     movies["genres"] = ["|".join(g) or "(no genres listed)" for g in items["genres"]]

@@ -16,8 +16,8 @@ from .archives import Source as Source
 from .archives import display_name as display_name
 from .archives import human_bytes as human_bytes
 from .errors import DataError
-from .tables import COLUMN_ALIASES as COLUMN_ALIASES
-from .tables import ITEM_COLUMN_ALIASES as ITEM_COLUMN_ALIASES
+from .sniff import COLUMN_ALIASES as COLUMN_ALIASES
+from .sniff import ITEM_COLUMN_ALIASES as ITEM_COLUMN_ALIASES
 from .tables import ITEM_COLUMNS as ITEM_COLUMNS
 from .tables import MEMORY_FACTOR as MEMORY_FACTOR
 from .tables import PARSE_SHARE, Progress, quiet
@@ -106,7 +106,7 @@ def read_ratings(
             )
         if col is not None:
             cols[role] = col
-    out = pd.DataFrame({role: df[col] for role, col in cols.items()})
+    out = pd.DataFrame({role: df[col] for role, col in cols.items()}, copy=False)
     del df
 
     def line(mask) -> int:  # the file line of the first row where `mask` holds
@@ -134,7 +134,10 @@ def read_ratings(
                 f"{display}: {int(bad.sum())} ratings are not numbers (first on line "
                 f"{first_line + first}: {raw.iloc[first]!r}). Ratings must be numeric, like 4 or 3.5."
             )
-    values = rating.to_numpy(dtype=np.float64, na_value=np.nan)
+    if rating.dtype == np.float32:  # read as float32 already (the compiled parser): no copy
+        values = rating.to_numpy()
+    else:
+        values = rating.to_numpy(dtype=np.float64, na_value=np.nan)
     nan = ~np.isfinite(values)
     if nan.any():
         raise DataError(
@@ -142,8 +145,8 @@ def read_ratings(
             f"{line(nan)}). Remove those rows or give them a rating."
         )
     del nan
-    out["rating"] = values.astype(np.float32)
-    del values
+    out["rating"] = values.astype(np.float32, copy=False)
+    del values, raw, rating
 
     if "timestamp" in out:
         out["timestamp"] = _timestamps(out["timestamp"], display)
@@ -157,7 +160,6 @@ def read_ratings(
             "least two different rating values to learn anything."
         )
     scales.check_ratings(r, display, first_line, scale)
-    out = out[["user_id", "item_id", "rating", "timestamp"]]
     if _has_duplicates(out):
         before = len(out)
         out = (
@@ -179,17 +181,20 @@ def read_ratings(
 def _has_duplicates(out: pd.DataFrame) -> bool:
     """Whether a (user, item) pair comes twice; fast for integer ids in sorted order (GroupLens')."""
     u, i = out["user_id"].to_numpy(), out["item_id"].to_numpy()
-    if u.dtype == np.int64 and i.dtype == np.int64 and len(u) > 1:
-        lo_u, hi_u, lo_i, hi_i = u.min(), u.max(), i.min(), i.max()
-        width = int(hi_i) - int(lo_i) + 1
-        if lo_u >= 0 and lo_i >= 0 and (int(hi_u) + 1) * width < 2**62:
-            key = u * width  # one int64 per pair, in the file's order (in place: no temporaries)
-            key += i
-            key -= lo_i
-            if (key[1:] > key[:-1]).all():  # strictly increasing: no pair twice
-                return False
-            return bool(pd.Series(key).duplicated().any())
+    if u.dtype.kind == "i" and i.dtype.kind == "i" and _pairs_increase(u, i):
+        return False
     return bool(out.duplicated(["user_id", "item_id"]).any())
+
+
+def _pairs_increase(u: np.ndarray, i: np.ndarray, chunk: int = 1 << 20) -> bool:
+    """Whether the (u, i) pairs strictly increase (then none comes twice); a chunk at a time, so
+    the temporaries stay small."""
+    for start in range(1, len(u), chunk):
+        stop = min(start + chunk, len(u))
+        step = u[start:stop] - u[start - 1 : stop - 1]
+        if (step < 0).any() or ((step == 0) & (i[start:stop] <= i[start - 1 : stop - 1])).any():
+            return False
+    return True
 
 
 def _timestamps(col: pd.Series, display: str) -> pd.Series:

@@ -1,8 +1,9 @@
-"""Tables from any input: encoding, separator and header sniffing, then parsing (pyarrow, or pandas).
+"""Tables from any input: sniffed (`sniff`), refused when too large for memory, then parsed.
 
-Well-formed UTF-8 text is parsed by pyarrow's streaming CSV reader, block by block, with progress; any
-file it cannot take (other encodings, ragged or odd lines, values that change type) is parsed again
-by pandas, whose errors name the line. Files too large for memory are refused before parsing.
+Plain numbers in UTF-8 (most ratings files) go to the compiled parser (`fastcsv`); other well-formed
+UTF-8 text to pyarrow's streaming CSV reader; both read block by block, with progress. A file they
+cannot take (other encodings, ragged or odd lines, values that change type) is parsed by pandas,
+whose errors name the line. Files too large for memory are refused before parsing.
 """
 
 from __future__ import annotations
@@ -10,29 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pandas as pd
 
+from . import fastcsv
 from .archives import BLOCK, Input, Source, Stream, human_bytes, open_input
 from .errors import DataError
-
-# Column names users' files use, normalised (lower case, letters and digits only).
-COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "user_id": ("userid", "user", "uid", "users", "reviewerid", "customerid"),
-    "item_id": ("movieid", "itemid", "item", "movie", "iid", "items", "productid", "asin"),
-    "rating": ("rating", "ratings", "score", "stars", "rate", "value"),
-    "timestamp": ("timestamp", "time", "ts", "date", "datetime", "unixreviewtime"),
-}
-ITEM_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "item_id": ("movieid", "itemid", "item", "movie", "id", "iid", "productid", "asin"),
-    "title": ("title", "movietitle", "name", "itemname", "moviename"),
-    "genres": ("genres", "genre", "class", "category", "categories"),
-    "year": ("year", "releaseyear"),
-}
+from .sniff import COLUMN_ALIASES, HEAD_BYTES, TextLayout, header_names, sniff_text
+from .sniff import ITEM_COLUMN_ALIASES as ITEM_COLUMN_ALIASES
 
 # Reading a table takes this many times its (decompressed) size in memory at its peak, measured by
 # benchmarks/data_load.py for text (25M ratings: see the README) and kept above it to spare the rest.
@@ -41,8 +29,6 @@ ENV_MEMORY = "COLLAB_EXPLORER_MEMORY_MB"  # the most memory a load may use (defa
 # A headerless file's columns, in order.
 RATING_COLUMNS = list(COLUMN_ALIASES)
 ITEM_COLUMNS = ["item_id", "title", "genres"]
-# Sniffing reads this much of a file.
-_HEAD_BYTES = 65536
 # pyarrow parses blocks of this size (on two threads when it can).
 _ARROW_BLOCK = 8 << 20
 # Reads shorter than this show no progress.
@@ -54,11 +40,6 @@ _NA_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-na
 Progress = Callable[[float, str], None]
 
 
-def _norm(name: object) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
-
-
-# ---------------------------------------------------------------------------------------------
 # Memory
 
 
@@ -123,129 +104,6 @@ def _stream_guard(inp: Input, limit: int) -> Callable[[int], None]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Sniffing
-
-
-def _sniff_encoding(head: bytes, display: str, encoding: str | None) -> str:
-    if encoding:
-        try:
-            head.decode(encoding)
-        except UnicodeDecodeError as exc:
-            if exc.start < len(head) - 4:  # a multi-byte character cut at the end is fine
-                raise DataError(
-                    f"{display} is not valid {encoding} text (byte {exc.start}). Save it as "
-                    "UTF-8, or give the encoding it was written in."
-                ) from None
-        except LookupError:
-            raise DataError(
-                f"Unknown text encoding {encoding!r}; try 'utf-8' or 'latin-1'."
-            ) from None
-        # 8-bit encodings decode anything; NULs then mean UTF-16 (or binary) read the wrong way.
-        if b"\x00" in head and "\x00" in head.decode(encoding, errors="ignore"):
-            raise DataError(
-                f"{display} is not {encoding} text (it contains NUL bytes, as UTF-16 or binary "
-                "files do). Give its real encoding, e.g. 'utf-16', or save it as UTF-8 CSV."
-            )
-        return encoding
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return "utf-16"
-    if b"\x00" in head:
-        raise DataError(
-            f"{display} is not a text table in a known encoding (it contains NUL bytes: it is "
-            "UTF-16 without a byte-order mark, or a binary file). Save it as UTF-8 CSV."
-        )
-    try:
-        head.decode("utf-8")
-        return "utf-8-sig"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 4:
-            return "utf-8-sig"
-    # GroupLens' own files (u.item, movies.dat) are Latin-1; any 8-bit text without NULs reads so.
-    return "latin-1"
-
-
-def _sniff_separator(lines: list[str]) -> str:
-    if lines and "::" in lines[0]:
-        return "::"
-    best, best_count = ",", 0
-    for sep in ("\t", ",", ";", "|"):
-        counts = [len(next(csv.reader([ln], delimiter=sep))) - 1 for ln in lines[:20]]
-        if counts and min(counts) > 0 and len(set(counts)) == 1 and counts[0] > best_count:
-            best, best_count = sep, counts[0]
-    if best_count == 0:
-        for sep in ("\t", ",", ";", "|"):
-            if any(sep in ln for ln in lines):
-                return sep
-        if lines and len(lines[0].split()) > 1:
-            return r"\s+"
-    return best
-
-
-def _looks_numeric(field: str) -> bool:
-    try:
-        float(field)
-        return True
-    except ValueError:
-        return False
-
-
-_KNOWN_NAMES = {
-    alias
-    for table in (COLUMN_ALIASES, ITEM_COLUMN_ALIASES)
-    for role, aliases in table.items()
-    for alias in (_norm(role), *aliases)
-}
-
-
-def _is_header(fields: list[str]) -> bool:
-    """A first line is a header when it names a known column or holds no number at all.
-
-    (Data lines always hold a number: the rating, or an item's id; a title alone does not decide.)
-    """
-    return any(_norm(f) in _KNOWN_NAMES for f in fields) or not any(map(_looks_numeric, fields))
-
-
-@dataclass(frozen=True)
-class _TextLayout:
-    """What the head of a text table says about the whole file."""
-
-    encoding: str
-    sep: str
-    first_line: str
-    n_fields: int  # in the first line
-    has_header: bool
-
-
-def _sniff_text(head: bytes, display: str, encoding: str | None) -> _TextLayout:
-    enc = _sniff_encoding(head, display, encoding)
-    lines = head.decode(enc, errors="ignore").splitlines()
-    if len(head) == _HEAD_BYTES:
-        lines = lines[:-1]  # the head may end inside a line
-    lines = [ln for ln in lines if ln.strip()]
-    if not lines:
-        raise DataError(f"{display} has no data lines.")
-    sep = _sniff_separator(lines)
-    split = re.split(r"\s+", lines[0].strip()) if sep == r"\s+" else lines[0].split(sep)
-    has_header = _is_header([f.strip().strip('"') for f in split])
-    return _TextLayout(enc, sep, lines[0], len(split), has_header)
-
-
-def _header_names(layout: _TextLayout) -> list[str]:
-    """The column names of a header line, as pandas names them (so both parsers agree)."""
-    line, sep = layout.first_line, layout.sep
-    if sep == "::":
-        line, sep = line.replace("::", "\t"), "\t"
-    header = pd.read_csv(
-        io.StringIO(line),
-        sep=sep,
-        header=0,
-        engine="python" if sep == r"\s+" else "c",
-        skipinitialspace=True,
-    )
-    return [str(c) for c in header.columns]
-
-
-# ---------------------------------------------------------------------------------------------
 # Reading
 
 
@@ -268,7 +126,7 @@ def read_table(
     """
     inp = source if isinstance(source, Input) else open_input(source, display)
     display = inp.display
-    head = inp.head(_HEAD_BYTES)
+    head = inp.head(HEAD_BYTES)
     if inp.stored == 0 or not head.strip():
         raise DataError(
             f"{display} is empty. Choose a file with a header row and one rating per line."
@@ -279,22 +137,22 @@ def read_table(
     if inp.size is not None:
         _check_fits(inp.size, "text", inp, limit)
     guard = None if inp.size is not None else _stream_guard(inp, limit)
-    layout = _sniff_text(head, display, encoding)
+    layout = sniff_text(head, display, encoding)
     notes: list[str] = []
     if layout.encoding == "latin-1" and encoding is None:
         notes.append(f"{display} is not UTF-8; it was read as Latin-1.")
     try:
-        names = _header_names(layout) if layout.has_header else _positional(positional, layout)
+        names = header_names(layout) if layout.has_header else _positional(positional, layout)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError):
         names = None  # pandas reads the header itself and says what is wrong
     report = _reporter(progress, display, inp)
-    df = None
-    # pyarrow skips rows before the header by count, so only files that start with their header.
-    starts = (
-        head.decode(layout.encoding, errors="ignore").lstrip("\ufeff").startswith(layout.first_line)
-    )
-    if names and starts and layout.encoding == "utf-8-sig" and layout.sep != r"\s+":
-        df = _read_arrow(inp, layout, names, floats(names) if floats else [], guard, report)
+    as_floats = floats(names) if floats and names else []
+    # The fast parsers skip the header by count, so only for UTF-8 files that start with it.
+    fast = bool(names) and layout.encoding == "utf-8-sig" and layout.sep != r"\s+"
+    fast = fast and head.decode(layout.encoding, "ignore").startswith(layout.first_line)
+    df = _read_numbers(inp, layout, head, names, as_floats, guard, report) if fast else None
+    if df is None and fast:  # not all plain numbers: pyarrow
+        df = _read_arrow(inp, layout, names, as_floats, guard, report)
     if df is None:  # pandas: other encodings, whitespace-separated, or what pyarrow refused
         df, more = _read_pandas(inp, layout, names, encoding, guard, report)
         notes += more
@@ -304,7 +162,7 @@ def read_table(
     return df, notes
 
 
-def _positional(positional: list[str], layout: _TextLayout) -> list[str]:
+def _positional(positional: list[str], layout: TextLayout) -> list[str]:
     extra = [f"extra_{i}" for i in range(layout.n_fields - len(positional))]
     return positional[: layout.n_fields] + extra
 
@@ -390,14 +248,33 @@ class _ColonsToTabs(io.RawIOBase):
         super().close()
 
 
-def _text_stream(inp: Input, layout: _TextLayout, guard, report) -> tuple[Stream, io.RawIOBase]:
+def _text_stream(inp: Input, layout: TextLayout, guard, report) -> tuple[Stream, io.RawIOBase]:
     """(the counted stream, what the parser reads: the same, with '::' made tabs)."""
     stream = inp.open(guard)
     stream.on_read = lambda: report(stream)
     return stream, _ColonsToTabs(stream) if layout.sep == "::" else stream
 
 
-def _read_arrow(inp: Input, layout: _TextLayout, names, floats, guard, report):
+def _read_numbers(inp: Input, layout: TextLayout, head: bytes, names, floats, guard, report):
+    """The table by `fastcsv` when the head holds only plain numbers, else None."""
+    lines = head.decode("utf-8-sig", errors="replace").splitlines()
+    if len(head) == HEAD_BYTES:
+        lines = lines[:-1]  # the head may end inside a line
+    lines = [ln for ln in lines[int(layout.has_header) :] if ln.strip()]
+    sep = layout.sep
+    kinds = fastcsv.column_kinds(lines, sep, len(names), [names.index(c) for c in floats])
+    if kinds is None:
+        return None
+    stream = inp.open(guard)
+    try:
+        return fastcsv.read(
+            stream, sep, names, kinds, layout.has_header, lambda: report(stream), inp.size
+        )
+    finally:
+        stream.close()
+
+
+def _read_arrow(inp: Input, layout: TextLayout, names, floats, guard, report):
     """The table by pyarrow's streaming reader, or None when it cannot take the file."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
@@ -435,7 +312,7 @@ def _read_arrow(inp: Input, layout: _TextLayout, names, floats, guard, report):
     return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
-def _read_pandas(inp: Input, layout: _TextLayout, names, encoding, guard, report):
+def _read_pandas(inp: Input, layout: TextLayout, names, encoding, guard, report):
     """The table by pandas' C parser (its python parser for whitespace); (frame, notes)."""
     sep = "\t" if layout.sep == "::" else layout.sep
 
@@ -496,7 +373,7 @@ def file_columns(source: Source) -> list[str]:
     """
     try:
         inp = open_input(source, "the file")
-        head = inp.head(_HEAD_BYTES)
+        head = inp.head(HEAD_BYTES)
     except DataError:
         return []
     if head[:4] == b"PAR1":
@@ -510,12 +387,12 @@ def file_columns(source: Source) -> list[str]:
         except (pa.ArrowException, OSError):
             return []
     try:
-        layout = _sniff_text(head, "the file", None)
+        layout = sniff_text(head, "the file", None)
     except DataError:
         return []
     if not layout.has_header:
         return []
     try:
-        return _header_names(layout)
+        return header_names(layout)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError):
         return []
