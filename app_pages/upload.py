@@ -45,11 +45,11 @@ else:
         placeholder="~/Downloads/ml-25m.zip",
     )
     items_text = st.text_input("Path of an items file (optional)", key="upload_items_path")
-    folders = ", ".join(f"`{f}`" for f in localfiles.allowed_folders())
+    folders = ", ".join(f"`{f}`" for f in localfiles.allowed_folders()) or "none (this is off)"
     st.caption(
-        f"Paths on the machine that runs this app, under {folders} only: anyone who can open "
-        "the app can type a path here, so other folders (and links leading out of these) are "
-        f"refused. Whoever runs the app sets the folders with `${localfiles.ENV_ALLOWED}`."
+        f"A path on the machine that runs this app, under the allowed folders: {folders}. Anyone "
+        "who can open the app can type a path here, so other folders, and links leading out of "
+        f"these, are refused. Whoever runs the app sets them with `${localfiles.ENV_ALLOWED}`."
     )
 scale_text = st.text_input(
     "Rating scale (optional)",
