@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from collab_core.config import MODEL_DEFAULTS, OPTIMIZERS, SCHEDULES, TrainConfig
 from collab_core.devices import CHOICES as DEVICE_CHOICES
-from collab_core.models import MODEL_DEFAULTS, OPTIMIZERS, SCHEDULES, TrainConfig
 
 from . import state
 from .errors import user_errors
