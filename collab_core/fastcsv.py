@@ -12,17 +12,15 @@ column to the float64 nearest the text (digits / 10**decimals, both exact, one r
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 
-try:
-    from numba import njit
-
-    AVAILABLE = True
-except ImportError:  # pragma: no cover - numba is a dependency; pyarrow reads the file without it
-    AVAILABLE = False
+# numba is a dependency; without it, pyarrow reads these files too.
+AVAILABLE = importlib.util.find_spec("numba") is not None
 
 # Text read per block. Parsing one block takes well under a second, which paces the progress bar.
 BLOCK = 64 << 20
@@ -35,7 +33,12 @@ _POW10 = np.array([10.0**k for k in range(23)])
 # Column kinds: integers (int64), decimals (float64), decimals kept as float32 (ratings).
 INT, FLOAT, FLOAT32 = 0, 1, 2
 
-if AVAILABLE:
+
+@functools.cache
+def _kernels():
+    """(parse, lines), compiled on first use: importing numba takes most of a second, which a
+    small file or a command that reads none should not pay."""
+    from numba import njit
 
     @njit(cache=True, nogil=True)
     def _parse(buf, sep, double_sep, kind, slot, ints, f64, f32, row0):  # pragma: no cover
@@ -118,6 +121,8 @@ if AVAILABLE:
                 count += 1
         return count
 
+    return _parse, _lines
+
 
 def _half(buf: np.ndarray) -> int:
     """Where to split `buf` in two: just after the line end nearest its middle (0: do not)."""
@@ -159,7 +164,7 @@ class _Output:
     def parse(self, piece: np.ndarray, sep: int, double: bool, row0: int) -> int:
         """Rows parsed from a piece of whole lines, written from row `row0`; -1 when it is not
         plain numbers."""
-        rows, bad = _parse(piece, sep, double, self.kind, self.slot, *self.arrays, row0)
+        rows, bad = _kernels()[0](piece, sep, double, self.kind, self.slot, *self.arrays, row0)
         return -1 if bad >= 0 else rows
 
     def close_gap(self, start: int, gap: int, rows: int) -> None:
@@ -233,17 +238,18 @@ def read(
     if not AVAILABLE or sep not in (",", "\t", ";", "|", "::"):
         return None
     code, double = ord(sep[0]), sep == "::"
+    lines = _kernels()[1]
     out, pending = None, None
     with ThreadPoolExecutor(max_workers=2) as pool:
         for buf in _blocks(stream, skip_header):
             if pending is not None and not _finish(out, *pending):
                 return None
             if out is None:  # rows in the file, from the length of the lines in this block
-                per_line = max(1.0, len(buf) / max(1, _lines(buf)))
+                per_line = max(1.0, len(buf) / max(1, lines(buf)))
                 out = _Output(kinds, int(1.25 * (size or len(buf)) / per_line) + 1024)
             cut = _half(buf) if len(buf) > SPLIT else 0
             halves = [buf[:cut], buf[cut:]] if cut else [buf]
-            ends = [_lines(h) for h in halves]
+            ends = [lines(h) for h in halves]
             out.reserve(sum(ends) + 1)
             starts = [out.rows, out.rows + ends[0]]
             jobs = [

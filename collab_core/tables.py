@@ -29,6 +29,9 @@ ENV_MEMORY = "COLLAB_EXPLORER_MEMORY_MB"  # the most memory a load may use (defa
 # A headerless file's columns, in order.
 RATING_COLUMNS = list(COLUMN_ALIASES)
 ITEM_COLUMNS = ["item_id", "title", "genres"]
+# Text from this size on goes to the compiled parser (below, pyarrow is as quick, with no numba to
+# import).
+FAST_MIN_BYTES = 8 << 20
 # pyarrow parses blocks of this size (on two threads when it can).
 _ARROW_BLOCK = 8 << 20
 # Reads shorter than this show no progress.
@@ -150,7 +153,8 @@ def read_table(
     # The fast parsers skip the header by count, so only for UTF-8 files that start with it.
     fast = bool(names) and layout.encoding == "utf-8-sig" and layout.sep != r"\s+"
     fast = fast and head.decode(layout.encoding, "ignore").startswith(layout.first_line)
-    df = _read_numbers(inp, layout, head, names, as_floats, guard, report) if fast else None
+    big = (inp.size or 4 * inp.stored) >= FAST_MIN_BYTES  # else numba's import costs more
+    df = _read_numbers(inp, layout, head, names, as_floats, guard, report) if fast and big else None
     if df is None and fast:  # not all plain numbers: pyarrow
         df = _read_arrow(inp, layout, names, as_floats, guard, report)
     if df is None:  # pandas: other encodings, whitespace-separated, or what pyarrow refused

@@ -37,6 +37,7 @@ def small_blocks(monkeypatch):
     """Blocks of a few KB, split in halves: every line-end and carry case in a small file."""
     monkeypatch.setattr(fastcsv, "BLOCK", 4096)
     monkeypatch.setattr(fastcsv, "SPLIT", 1024)
+    monkeypatch.setattr(tables, "FAST_MIN_BYTES", 0)  # small files too
 
 
 @pytest.mark.parametrize(
