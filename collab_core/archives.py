@@ -226,8 +226,26 @@ class Stream(io.RawIOBase):
         return True
 
     def read(self, n: int = -1) -> bytes:
+        data = self._decoded(lambda: self._data.read(n if n is not None and n >= 0 else -1))
+        self._count(len(data))
+        return data
+
+    def readinto(self, b) -> int:
+        """Into a caller's buffer, with no bytes object in between (large reads reuse one)."""
+        into = getattr(self._data, "readinto", None)
+        if into is None:  # pyarrow's stream
+            data = self._decoded(lambda: self._data.read(len(b)))
+            b[: len(data)] = data
+            n = len(data)
+        else:
+            n = self._decoded(lambda: into(b)) or 0
+        self._count(n)
+        return n
+
+    def _decoded(self, read):
+        """`read()`, a damaged compressed file made a `DataError`."""
         try:
-            data = self._data.read(n if n is not None and n >= 0 else -1)
+            return read()
         except (OSError, EOFError, lzma.LZMAError, ValueError, zipfile.BadZipFile) as exc:
             what = self._input.compression or "file"
             raise DataError(
@@ -241,17 +259,13 @@ class Stream(io.RawIOBase):
                     "compress it again."
                 ) from None
             raise
-        self.bytes_read += len(data)
+
+    def _count(self, n: int) -> None:
+        self.bytes_read += n
         if self._guard is not None:
             self._guard(self.bytes_read)
         if self.on_read is not None and threading.get_ident() == self._owner:
             self.on_read()
-        return data
-
-    def readinto(self, b) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
     def fraction(self) -> float:
         """How much of the input has been read, 0 to 1 (from the compressed side if need be)."""

@@ -171,7 +171,10 @@ def _dense(ids: np.ndarray) -> tuple[np.ndarray, int] | None:
     if ids.dtype.kind not in "iu" or not len(ids):
         return None
     lo, hi = int(ids.min()), int(ids.max())
-    return (ids - lo, lo) if hi - lo <= 4 * len(ids) + 1_000_000 else None
+    if hi - lo > 4 * len(ids) + 1_000_000:
+        return None
+    # Ids from 0 or 1 (GroupLens') count as they are: no shifted copy of 25M ids.
+    return (ids, 0) if 0 <= lo <= 1_000_000 else (ids - lo, lo)
 
 
 def _sorted_unique(ids: np.ndarray) -> np.ndarray:

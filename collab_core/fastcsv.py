@@ -202,28 +202,52 @@ def column_kinds(lines: list[str], sep: str, n_fields: int, floats: list[int]):
     return kinds
 
 
+def _fill(stream, view: memoryview) -> int:
+    """Read into `view` until it is full or the stream ends; the bytes read."""
+    got = 0
+    while got < len(view):
+        n = stream.readinto(view[got:])
+        if not n:
+            break
+        got += n
+    return got
+
+
 def _blocks(stream, skip_header: bool):
-    """The stream's text in blocks of whole lines (uint8 arrays), less its BOM and header."""
-    carry, first = b"", True
+    """The stream's text in blocks of whole lines (uint8 arrays), less its BOM and header.
+
+    Two buffers, used in turn, are read into in place: the block parsed now and the block read
+    meanwhile (fresh memory for every block would cost a page fault every 4 KB).
+    """
+    buffers = [bytearray(BLOCK), bytearray(BLOCK)]
+    carry, first, turn = b"", True, 0
     while True:
-        block = stream.read(BLOCK)
-        data = carry + block if carry else block
+        buf = buffers[turn]
+        turn = 1 - turn
+        if len(carry) > BLOCK // 2:  # one line longer than half a block: not a ratings file
+            raise _NotNumbers
+        buf[: len(carry)] = carry
+        n = len(carry) + _fill(stream, memoryview(buf)[len(carry) :])
+        more = n == BLOCK
+        start = 0
         if first:
-            data = data.removeprefix(b"\xef\xbb\xbf")
+            start = 3 if buf[:3] == b"\xef\xbb\xbf" else 0
             if skip_header:
-                end = data.find(b"\n")
-                if end < 0 and block:  # the header goes on in the next block
-                    carry = data
-                    continue
-                data = data[end + 1 :] if end >= 0 else b""
+                end = buf.find(b"\n", start, n)
+                if end < 0 and more:
+                    raise _NotNumbers  # a header line longer than a block
+                start = n if end < 0 else end + 1
             first = False
-        buf = np.frombuffer(data, dtype=np.uint8)
-        if block:  # whole lines now, the rest with the next block
-            end = data.rfind(b"\n") + 1
-            buf, carry = buf[:end], data[end:]
-        yield buf
-        if not block:
+        end = buf.rfind(b"\n", start, n) + 1 if more else n  # whole lines; the rest goes next
+        end = max(end, start)
+        carry = bytes(buf[end:n]) if more else b""
+        yield np.frombuffer(buf, dtype=np.uint8, count=end)[start:]
+        if not more:
             return
+
+
+class _NotNumbers(Exception):
+    """Raised inside `read` when the text cannot be plain numbers."""
 
 
 def read(
@@ -241,29 +265,33 @@ def read(
     lines = _kernels()[1]
     out, pending = None, None
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for buf in _blocks(stream, skip_header):
-            if pending is not None and not _finish(out, *pending):
-                return None
-            if out is None:  # rows in the file, from the length of the lines in this block
-                per_line = max(1.0, len(buf) / max(1, lines(buf)))
-                out = _Output(kinds, int(1.25 * (size or len(buf)) / per_line) + 1024)
-            cut = _half(buf) if len(buf) > SPLIT else 0
-            halves = [buf[:cut], buf[cut:]] if cut else [buf]
-            ends = [lines(h) for h in halves]
-            out.reserve(sum(ends) + 1)
-            starts = [out.rows, out.rows + ends[0]]
-            jobs = [
-                pool.submit(out.parse, h, code, double, r0)
-                for h, r0 in zip(halves, starts, strict=False)
-            ]
-            pending = (jobs, ends, buf)
-            report()
+        try:
+            for buf in _blocks(stream, skip_header):
+                if pending is not None and not _finish(out, *pending):
+                    return None
+                if out is None:  # rows in the file, from the length of the lines in this block
+                    per_line = max(1.0, len(buf) / max(1, lines(buf)))
+                    out = _Output(kinds, int(1.25 * (size or len(buf)) / per_line) + 1024)
+                cut = _half(buf) if len(buf) > SPLIT else 0
+                halves = [buf[:cut], buf[cut:]] if cut else [buf]
+                ends = [lines(h) for h in halves]
+                out.reserve(sum(ends) + 1)
+                starts = [out.rows, out.rows + ends[0]]
+                jobs = [
+                    pool.submit(out.parse, h, code, double, r0)
+                    for h, r0 in zip(halves, starts, strict=False)
+                ]
+                pending = (jobs, ends)
+                del buf, halves
+                report()
+        except _NotNumbers:
+            return None
         if pending is not None and not _finish(out, *pending):
             return None
     return out.frame(names)
 
 
-def _finish(out: _Output, jobs, ends: list[int], buf) -> bool:
+def _finish(out: _Output, jobs, ends: list[int]) -> bool:
     """Wait for a block's halves; False when it was not plain numbers."""
     got = [job.result() for job in jobs]
     if min(got) < 0:
