@@ -13,7 +13,7 @@ import subprocess
 import urllib.parse
 import urllib.request
 
-from conftest import ROOT
+from .conftest import ROOT
 
 
 def _machine_addresses() -> set[str]:
