@@ -19,10 +19,23 @@ def _emit(obj: dict, as_json: bool, text: str) -> None:
     print(json.dumps(obj, default=str) if as_json else text)
 
 
-def cmd_data(args: argparse.Namespace) -> int:
+def _dataset(args: argparse.Namespace):
+    """The data set `--data` names (MovieLens 100k without it), read with `--scale` if given."""
     from .data import load_dataset
 
-    ds = load_dataset(args.data, items=args.items, progress=_progress_to_stderr)
+    return load_dataset(
+        args.data, items=args.items, progress=_progress_to_stderr, scale=_scale(args)
+    )
+
+
+def _scale(args: argparse.Namespace) -> tuple[float, float] | None:
+    from .scales import check_scale
+
+    return None if args.scale is None else check_scale(args.scale)
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    ds = _dataset(args)
     s = ds.summary()
     text = (
         f"{s['name']} — {s['source']}\n"
@@ -164,9 +177,7 @@ def _epoch_printer(event) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .data import load_dataset
-
-    ds = load_dataset(args.data, items=args.items, progress=_progress_to_stderr)
+    ds = _dataset(args)
     config = config_from_args(args)
     _, metrics, device, cached = _train(ds, config, None if args.json else _epoch_printer)
     out = {
@@ -195,8 +206,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import baseline_scores, score_model
     from .training import fit
 
-    ds = load_dataset(args.train, items=args.items)
-    test = load_ratings_file(args.test).ratings
+    scale = _scale(args)
+    ds = load_dataset(args.train, items=args.items, scale=scale)
+    test = load_ratings_file(args.test, scale=scale).ratings
     config = config_from_args(args)
     # No validation split: the whole training file trains; the test file is scored afterwards.
     empty = ds.ratings.iloc[:0]
@@ -242,11 +254,10 @@ def _explorer(args: argparse.Namespace):
     `--model-id` picks a stored one, which must belong to this data set.
     """
     from .analysis import Explorer
-    from .data import load_dataset
     from .errors import ConfigError
     from .store import ModelStore, default_model
 
-    ds = load_dataset(args.data, items=args.items, progress=_progress_to_stderr)
+    ds = _dataset(args)
     if args.model_id:
         stored = ModelStore().load(args.model_id)
         fp = stored.meta.get("fingerprint")
@@ -422,13 +433,45 @@ def _given(args: argparse.Namespace, *names: str) -> dict:
 
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", help="ratings file or MovieLens folder (default: MovieLens 100k)")
+    p.add_argument(
+        "--data",
+        help="ratings file (plain or .gz/.bz2/.xz/.zst/.zip), GroupLens folder or zip "
+        "(default: MovieLens 100k)",
+    )
     p.add_argument("--items", help="items file with titles (and genres)")
+    add_scale_arg(p)
+
+
+def add_scale_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--scale",
+        nargs=2,
+        type=float,
+        metavar=("LO", "HI"),
+        help="the rating scale, e.g. --scale 1 5: ratings outside it are errors (default: "
+        "ratings must look like one scale)",
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors are one JSON object on stdout when `--json` is asked for."""
+
+    json_errors = False
+
+    def error(self, message: str):
+        if self.json_errors:
+            _json_error(f"{self.prog}: {message}", "UsageError")
+            self.exit(2)
+        super().error(message)
+
+
+def _json_error(message: str, kind: str) -> None:
+    print(json.dumps({"error": message, "kind": kind}))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="collab-explorer", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="collab-explorer", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("data", help="summarise a data set")
     add_data_args(p)
@@ -449,6 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train", required=True, help="ratings file (or MovieLens folder) to train on")
     p.add_argument("--test", required=True, help="ratings file to score")
     p.add_argument("--items", help="items file with titles (and genres)")
+    add_scale_arg(p)
     add_model_args(p)
     p.set_defaults(func=cmd_evaluate)
     p = sub.add_parser("biases", help="movies (or users) with the highest and lowest learned bias")
@@ -533,15 +577,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run one command; a bad input exits 2 with its message: an `error:` line on stderr, or with
+    `--json` one JSON object `{"error": ..., "kind": ...}` on stdout."""
+    argv = sys.argv[1:] if argv is None else argv
+    _Parser.json_errors = "--json" in argv
+    try:
+        args = build_parser().parse_args(argv)
+    finally:
+        _Parser.json_errors = False
+    as_json = getattr(args, "json", False)
     try:
         return args.func(args)
     except CollabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if as_json:
+            _json_error(str(exc), type(exc).__name__)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if not as_json:
+            raise
+        # A bug, not a bad input: still one JSON object for the script, the traceback on stderr.
+        import traceback
+
+        traceback.print_exc()
+        _json_error(f"{type(exc).__name__}: {exc}", "InternalError")
+        return 1
 
 
 if __name__ == "__main__":

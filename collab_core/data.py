@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import grouplens, movielens
+from . import archives, grouplens, movielens, scales
 from .errors import DataError
 from .readers import Source, display_name, read_ratings
+from .tables import Progress, quiet
 
 
 @dataclass(frozen=True, eq=False)
@@ -22,6 +23,8 @@ class Dataset:
     `ratings` has columns user_id, item_id, rating (float32), timestamp (int64 seconds, 0 if unknown).
     `items` has one row per item that has ratings, in index order (row i is item index i): item_id,
     title, year (nullable Int64), genres (list of str), n_ratings, mean_rating.
+    `users`, when the data set comes with them (ml-100k's u.user): user_id, age, gender, occupation,
+    zip_code; it is not part of the fingerprint (models do not use it).
     """
 
     name: str
@@ -29,13 +32,14 @@ class Dataset:
     items: pd.DataFrame
     source: str
     notes: tuple[str, ...] = ()
+    users: pd.DataFrame | None = field(default=None, repr=False)
     user_ids: pd.Index = field(init=False, repr=False)
     item_ids: pd.Index = field(init=False, repr=False)
     rating_scale: tuple[float, float] = field(init=False)
     fingerprint: str = field(init=False)
 
     def __post_init__(self) -> None:
-        user_ids = pd.Index(np.sort(self.ratings["user_id"].unique()), name="user_id")
+        user_ids = pd.Index(_sorted_unique(self.ratings["user_id"].to_numpy()), name="user_id")
         item_ids = pd.Index(self.items["item_id"].to_numpy(), name="item_id")
         r = self.ratings["rating"]
         object.__setattr__(self, "user_ids", user_ids)
@@ -82,6 +86,7 @@ class Dataset:
             "rating_mean": round(float(self.ratings["rating"].mean()), 4),
             "sparsity": round(1.0 - n / max(1, self.n_users * self.n_items), 6),
             "fingerprint": self.fingerprint,
+            "user_details": [] if self.users is None else list(self.users.columns[1:]),
             "notes": list(self.notes),
         }
 
@@ -114,13 +119,18 @@ def make_dataset(
     name: str = "ratings",
     source: str = "",
     notes: tuple[str, ...] | list[str] = (),
+    users: pd.DataFrame | None = None,
 ) -> Dataset:
-    """Build a `Dataset` from standard-column frames (see `Dataset`); `items` may be partial or None."""
+    """Build a `Dataset` from standard-column frames (see `Dataset`); `items` may be partial or None.
+
+    Item ids match across the two files when they denote the same number ('7' or '7.0' is 7).
+    """
     notes = list(notes)
     ratings = ratings.reset_index(drop=True)
-    counts = ratings.groupby("item_id", sort=True)["rating"].agg(["size", "mean"])
+    counts = _item_counts(ratings)
     table = pd.DataFrame({"item_id": counts.index.to_numpy()})
     if items is not None and len(items):
+        items = items.assign(item_id=_same_kind(items["item_id"], counts.index))
         items = items.drop_duplicates("item_id", keep="first").set_index("item_id")
         known = counts.index.isin(items.index)
         if not known.any():
@@ -151,7 +161,60 @@ def make_dataset(
     table["genres"] = [list(g) if isinstance(g, (list, tuple, np.ndarray)) else [] for g in genres]
     table["n_ratings"] = counts["size"].to_numpy(np.int64)
     table["mean_rating"] = counts["mean"].to_numpy(np.float64)
-    return Dataset(name=name, ratings=ratings, items=table, source=source, notes=tuple(notes))
+    return Dataset(
+        name=name, ratings=ratings, items=table, source=source, notes=tuple(notes), users=users
+    )
+
+
+def _dense(ids: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """(ids - smallest, smallest) for integer ids in a range a count per id fits in, else None."""
+    if ids.dtype.kind not in "iu" or not len(ids):
+        return None
+    lo, hi = int(ids.min()), int(ids.max())
+    if hi - lo > 4 * len(ids) + 1_000_000:
+        return None
+    # Ids from 0 or 1 (GroupLens') count as they are: no shifted copy of 25M ids.
+    return (ids, 0) if 0 <= lo <= 1_000_000 else (ids - lo, lo)
+
+
+def _sorted_unique(ids: np.ndarray) -> np.ndarray:
+    """The distinct ids, sorted: by counting for integer ids (25M in a fraction of a second)."""
+    dense = _dense(ids)
+    if dense is None:
+        return np.sort(pd.unique(ids))
+    offsets, lo = dense
+    return (np.flatnonzero(np.bincount(offsets)) + lo).astype(ids.dtype)
+
+
+def _item_counts(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Per item id (sorted): `size` (ratings) and `mean` (rating), as a pandas groupby gives them."""
+    ids = ratings["item_id"].to_numpy()
+    dense = _dense(ids)
+    if dense is None:
+        return ratings.groupby("item_id", sort=True)["rating"].agg(["size", "mean"])
+    offsets, lo = dense
+    rating = ratings["rating"]
+    size = np.bincount(offsets)
+    total = np.bincount(offsets, weights=rating.to_numpy(np.float64))
+    rated = np.flatnonzero(size)
+    mean = (total[rated] / size[rated]).astype(rating.dtype)  # pandas' mean keeps the dtype
+    index = pd.Index((rated + lo).astype(ids.dtype), name="item_id")
+    return pd.DataFrame({"size": size[rated], "mean": mean}, index=index)
+
+
+def _same_kind(ids: pd.Series, rated: pd.Index) -> pd.Series:
+    """The items file's ids in the kind the ratings use: text that denotes a whole number (an items
+    file with one non-numeric id is read as text) becomes that number, and numbers become text."""
+    numeric_rated = pd.api.types.is_integer_dtype(rated)
+    if numeric_rated == pd.api.types.is_integer_dtype(ids):
+        return ids
+    if not numeric_rated:
+        return ids.astype(str)
+    num = pd.to_numeric(ids, errors="coerce")
+    whole = (num.notna() & (num == np.floor(num))).to_numpy()
+    out = ids.astype(object).to_numpy(copy=True)
+    out[whole] = num[whole].astype(np.int64).to_numpy()
+    return pd.Series(out, index=ids.index)
 
 
 def _examples(index, n: int = 3) -> str:
@@ -172,15 +235,23 @@ def load_ratings_file(
     encoding: str | None = None,
     max_bytes: int | None = None,
     name: str | None = None,
+    scale: tuple[float, float] | None = None,
+    progress: Progress | None = None,
 ) -> Dataset:
     """A `Dataset` from a ratings file (path, bytes or file object) and an optional items file.
 
-    The data set is called `name`, else after the ratings file.
+    The ratings file may be compressed (gzip, bz2, xz, zstd, a zip of one file) or a GroupLens zip
+    (any layout, with or without its top folder), which brings its own items (and ml-100k's users).
+    The data set is called `name`, else after the file. `scale` (lo, hi) states the rating scale.
     """
     display = display_name(ratings, ratings_name)
-    r, notes = read_ratings(
-        ratings, name=ratings_name, mapping=mapping, encoding=encoding, max_bytes=max_bytes
-    )
+    read = {"mapping": mapping, "encoding": encoding, "max_bytes": max_bytes, "scale": scale}
+    zf = archives.zip_of(ratings, display)
+    layout = grouplens.zip_layout(zf, display) if zf is not None else None
+    if layout is not None:
+        return _load_zip(ratings, zf, layout, display, items, items_name, name, progress, read)
+    progress = quiet(progress)
+    r, notes = read_ratings(ratings, name=ratings_name, progress=progress, **read)
     it = None
     if items is not None:
         it, item_notes = grouplens.read_items(
@@ -188,7 +259,51 @@ def load_ratings_file(
         )
         notes += item_notes
     source = str(ratings) if isinstance(ratings, (str, os.PathLike)) else display
-    return make_dataset(r, it, name=name or Path(display).stem, source=source, notes=notes)
+    _indexing(progress)
+    return make_dataset(r, it, name=name or _stem(display), source=source, notes=notes)
+
+
+def _indexing(progress: Progress | None) -> None:
+    if progress is not None:
+        progress(0.9, "Counting the ratings of each user and item…")
+
+
+def _stem(display: str) -> str:
+    """'ratings.csv.gz' -> 'ratings'."""
+    return Path(archives.strip_suffix(display)).stem
+
+
+def _load_zip(source, zf, layout, display, items, items_name, name, progress, read) -> Dataset:
+    """A GroupLens layout in a zip: its ratings member, its items (unless `items` is given) and
+    ml-100k's users, read straight from the zip."""
+    with zf:
+        it, users, notes = None, None, []
+        if items is None and layout.items is not None:
+            raw = zf.read(layout.items)
+            if grouplens.is_own_items_file(layout.items):  # u.item, movies.dat
+                it = grouplens.read_own_items(raw, layout.items)
+            else:
+                it, notes = grouplens.read_items(raw, name=f"{layout.items} in {display}")
+        if layout.users is not None:
+            users = grouplens.read_u_user(zf.read(layout.users))
+    ratings = archives.open_input(source, display, member=layout.ratings)
+    progress = quiet(progress)
+    r, more = read_ratings(ratings, progress=progress, **read)
+    if items is not None:
+        it, item_notes = grouplens.read_items(
+            items, name=items_name, encoding=read["encoding"], max_bytes=read["max_bytes"]
+        )
+        more += item_notes
+    source_name = str(source) if isinstance(source, (str, os.PathLike)) else display
+    _indexing(progress)
+    return make_dataset(
+        r,
+        it,
+        name=name or Path(layout.folder).name or _stem(display),
+        source=source_name,
+        notes=notes + more,
+        users=users,
+    )
 
 
 def load_dataset(
@@ -196,16 +311,21 @@ def load_dataset(
     *,
     items: str | os.PathLike | None = None,
     mapping: dict[str, str] | None = None,
-    progress: movielens.Progress | None = None,
+    progress: Progress | None = None,
+    scale: tuple[float, float] | None = None,
 ) -> Dataset:
     """The data set at `path`, or MovieLens 100k when `path` is None.
 
-    `path` may be a ratings file, or a folder in a GroupLens layout: ml-100k (u.data, u.item),
-    ml-1m/10m (ratings.dat, movies.dat) or ml-latest(-small)/ml-25m (ratings.csv, movies.csv).
-    A ratings file with a movies file beside it in the same layout picks that up too.
+    `path` may be a ratings file (plain or compressed), a folder in a GroupLens layout, or
+    GroupLens' zip of one: ml-100k (u.data, u.item, u.user), ml-1m/10m (ratings.dat, movies.dat)
+    or ml-latest(-small)/ml-25m (ratings.csv, movies.csv). A ratings file with a movies file
+    beside it in the same layout picks that up too. `scale` (lo, hi) states the rating scale:
+    ratings outside it are errors (without it, ratings must look like one scale).
     """
     if path is None:
         r, it, source = movielens.load_frames(progress)
+        if scale is not None:
+            scales.check_ratings(r["rating"].to_numpy(), movielens.NAME, 1, scale)
         return make_dataset(r, it, name=movielens.NAME, source=source)
     p = Path(path).expanduser()
     if not p.exists():
@@ -217,12 +337,13 @@ def load_dataset(
             f"The items file {items} does not exist. Give the path of a file with "
             "item ids and titles, or leave it out."
         )
+    how = {"mapping": mapping, "progress": progress, "scale": scale}
     if p.is_dir():
-        return load_dataset(grouplens.ratings_file(p), items=items, mapping=mapping)
+        return load_dataset(grouplens.ratings_file(p), items=items, **how)
     sibling = grouplens.items_beside(p) if items is None else None
     if sibling is not None:
         try:
-            return _load_file(p, sibling, mapping)
+            return _load_file(p, sibling, how)
         except DataError as exc:
             if "shares no item ids" not in str(exc):
                 raise
@@ -230,19 +351,23 @@ def load_dataset(
                 f"{sibling.name} beside {p.name} was taken as its items file, but: {exc} "
                 "Give the right items file explicitly, or move that one away."
             ) from None
-    return _load_file(p, items, mapping)
+    return _load_file(p, items, how)
 
 
-def _load_file(p: Path, items, mapping) -> Dataset:
+def _load_file(p: Path, items, how: dict) -> Dataset:
+    users_file = grouplens.users_beside(p)
+    users = grouplens.read_u_user(users_file.read_bytes()) if users_file else None
     if items is not None and grouplens.is_own_items_file(items):  # u.item, movies.dat
-        r, notes = read_ratings(p, mapping=mapping)
+        r, notes = read_ratings(p, **how)
         return make_dataset(
             r,
             grouplens.read_own_items_file(items),
             name=p.parent.name or p.stem,
             source=str(p),
             notes=notes,
+            users=users,
         )
     # ml-latest / ml-25m's ratings.csv is named after its folder, like the other GroupLens layouts.
-    name = p.parent.name if p.name == "ratings.csv" and p.parent.name else None
-    return load_ratings_file(p, items, mapping=mapping, name=name)
+    named = archives.strip_suffix(p.name) == "ratings.csv" and p.parent.name
+    ds = load_ratings_file(p, items, name=p.parent.name if named else None, **how)
+    return ds if users is None else replace(ds, users=users)

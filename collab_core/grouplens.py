@@ -1,14 +1,20 @@
-"""GroupLens' MovieLens file layouts (ml-100k, ml-1m/10m, ml-latest/25m, RecBole's copy) and genres."""
+"""GroupLens' MovieLens file layouts (ml-100k, ml-1m/10m, ml-latest/25m, RecBole's copy) and genres.
+
+Each layout is read from a folder or from the zip GroupLens distributes it as (with or without its
+top folder).
+"""
 
 from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
 
+from .archives import zip_files
 from .errors import DataError
 from .readers import (
     ITEM_COLUMNS,
@@ -48,6 +54,9 @@ U_ITEM_COLUMNS = ["item_id", "title", "release", "video", "url", *GENRES]
 RATINGS_FILES = ("u.data", "ratings.dat", "ratings.csv")
 # The items file of the same folder, taken up when it sits beside a ratings file.
 ITEMS_FILES = ("movies.csv", "movies.dat", "u.item")
+# ml-100k's users file: id|age|gender|occupation|zip code.
+USERS_FILE = "u.user"
+U_USER_COLUMNS = ["user_id", "age", "gender", "occupation", "zip_code"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,12 +75,31 @@ def ratings_file(folder: Path) -> Path:
 
 
 def items_beside(ratings: Path) -> Path | None:
-    """The GroupLens items file in the same folder as `ratings`, if there is one."""
+    """The GroupLens items file in the same folder as `ratings`, if there is one (a zip brings
+    its own)."""
+    if ratings.suffix.lower() == ".zip":
+        return None
     for name in ITEMS_FILES:
         sibling = ratings.with_name(name)
         if sibling.exists() and sibling != ratings:
             return sibling
     return None
+
+
+def users_beside(ratings: Path) -> Path | None:
+    """ml-100k's u.user beside its u.data, if it is there."""
+    users = ratings.with_name(USERS_FILE)
+    return users if ratings.name == "u.data" and users.is_file() else None
+
+
+def companions(path: Path) -> list[Path]:
+    """The files a load of `path` (a GroupLens folder or a ratings file) reads besides it."""
+    ratings = ratings_file(path) if path.is_dir() else path
+    found = [ratings] if path.is_dir() else []
+    for other in (items_beside(ratings), users_beside(ratings)):
+        if other is not None:
+            found.append(other)
+    return found
 
 
 def is_own_items_file(path: str | Path) -> bool:
@@ -83,9 +111,14 @@ def is_own_items_file(path: str | Path) -> bool:
 def read_own_items_file(path: str | Path) -> pd.DataFrame:
     """Standard items from u.item or movies.dat, read by their GroupLens layout."""
     path = Path(path)
-    if path.name == "u.item":
-        return read_u_item(path.read_bytes())
-    return read_dat_movies(path)
+    return read_own_items(path.read_bytes(), path.name)
+
+
+def read_own_items(raw: bytes, name: str) -> pd.DataFrame:
+    """Standard items from the bytes of u.item or movies.dat (`name` says which)."""
+    if PurePosixPath(name).name == "u.item":
+        return read_u_item(raw)
+    return read_dat_movies(raw, name)
 
 
 def read_items(
@@ -150,6 +183,20 @@ def read_u_item(raw: bytes) -> pd.DataFrame:
         ) from None
 
 
+def read_u_user(raw: bytes) -> pd.DataFrame:
+    """u.user's bytes ('|'-separated, no header) as user_id, age, gender, occupation, zip_code."""
+    try:
+        users = pd.read_csv(
+            io.BytesIO(raw), sep="|", header=None, names=U_USER_COLUMNS, dtype={"zip_code": str}
+        )
+        users["user_id"] = users["user_id"].astype(np.int64)
+        return users
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataError(
+            f"u.user is not in the GroupLens layout (id|age|gender|occupation|zip code): {exc}"
+        ) from None
+
+
 def parse_grouplens_zip(blob: bytes) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """ratings, items, users frames from GroupLens' ml-100k.zip bytes."""
     try:
@@ -165,14 +212,7 @@ def parse_grouplens_zip(blob: bytes) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
             header=None,
             names=["user_id", "item_id", "rating", "timestamp"],
         )
-        users = pd.read_csv(
-            io.BytesIO(user),
-            sep="|",
-            header=None,
-            dtype={"zip_code": str},
-            names=["user_id", "age", "gender", "occupation", "zip_code"],
-        )
-        return _typed(ratings), read_u_item(item), users
+        return _typed(ratings), read_u_item(item), read_u_user(user)
     except DataError:
         raise
     except Exception as exc:  # a damaged member reads as a pandas/numpy error
@@ -196,9 +236,13 @@ def _typed(ratings: pd.DataFrame) -> pd.DataFrame:
 # ml-1m / ml-10m: movies.dat
 
 
-def read_dat_movies(path: Path) -> pd.DataFrame:
-    """ml-1m / ml-10m `movies.dat`: MovieID::Title::Genres, Latin-1 (ml-1m) or UTF-8 (ml-10m)."""
-    raw = path.read_bytes()
+def read_dat_movies(raw: bytes | Path, name: str = "movies.dat") -> pd.DataFrame:
+    """ml-1m / ml-10m `movies.dat`: MovieID::Title::Genres, Latin-1 (ml-1m) or UTF-8 (ml-10m).
+
+    Split by hand: titles hold quotes that a CSV parser would take for quoting.
+    """
+    if isinstance(raw, Path):
+        raw, name = raw.read_bytes(), raw.name
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -206,12 +250,57 @@ def read_dat_movies(path: Path) -> pd.DataFrame:
     rows = [ln.split("::") for ln in text.splitlines() if ln.strip()]
     bad = [i + 1 for i, r in enumerate(rows) if len(r) != 3]
     if bad:
-        raise DataError(f"{path.name}: line {bad[0]} is not MovieID::Title::Genres.")
+        raise DataError(f"{name}: line {bad[0]} is not MovieID::Title::Genres.")
     items = pd.DataFrame(rows, columns=["item_id", "title", "genres"])
     items["item_id"] = to_ids(items["item_id"])
     items["year"] = pd.to_numeric(items["title"].str.extract(YEAR_IN_TITLE)[0], errors="coerce")
     items["genres"] = [split_genres(g) for g in items["genres"]]
     return items
+
+
+# ---------------------------------------------------------------------------------------------
+# Zips, as GroupLens distributes every layout
+
+
+@dataclass(frozen=True)
+class ZipLayout:
+    """A GroupLens data set in a zip: the names of its members ('ml-25m/ratings.csv', ...)."""
+
+    folder: str  # the folder in the zip that holds it; '' when the files are at the top
+    ratings: str
+    items: str | None
+    users: str | None
+
+
+def zip_layout(zf: zipfile.ZipFile, display: str) -> ZipLayout | None:
+    """The GroupLens layout in a zip (files at its top or in one folder), else None.
+
+    A zip holding two data sets is a `DataError` naming them.
+    """
+    by_folder: dict[str, dict[str, str]] = {}
+    for m in zip_files(zf):
+        p = PurePosixPath(m.filename)
+        if len(p.parts) <= 2:
+            by_folder.setdefault(str(p.parent) if len(p.parts) == 2 else "", {})[p.name] = (
+                m.filename
+            )
+    found = {
+        folder: files
+        for folder, files in by_folder.items()
+        if any(name in files for name in RATINGS_FILES)
+    }
+    if len(found) > 1:
+        raise DataError(
+            f"{display} holds several data sets ({', '.join(sorted(f or '(top)' for f in found))}); "
+            "extract the one you want and open its folder."
+        )
+    if not found:
+        return None
+    folder, files = found.popitem()
+    ratings = next(files[n] for n in RATINGS_FILES if n in files)
+    items = next((files[n] for n in ITEMS_FILES if n in files), None)
+    users = files.get(USERS_FILE) if PurePosixPath(ratings).name == "u.data" else None
+    return ZipLayout(folder, ratings, items, users)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -94,3 +94,48 @@ def test_real_process_json_and_bad_file(ml100k, tmp_path):
     assert proc.stdout == ""
     assert proc.stderr.startswith("error: bad.csv is not a text table")
     assert "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# --json errors: one JSON object on stdout, exit code 2, whatever went wrong
+
+
+@pytest.mark.parametrize(
+    "args, kind, expected",
+    [
+        (["data", "--data", "{missing}"], "DataError", "does not exist"),
+        (["data", "--data", "{bad}"], "DataError", "1 ratings are not numbers"),
+        (["data", "--scale", "5", "1"], "ConfigError", "lower to a higher"),
+        (["train", "--factors", "0"], "ConfigError", "n_factors"),
+        (["evaluate", "--train", "{missing}", "--test", "{bad}"], "DataError", "does not exist"),
+        (["models", "rm", "nosuchmodel"], "StoreError", "nosuchmodel"),
+        (["similar", "zzqqxxyy"], "UnknownItemError", "zzqqxxyy"),
+        (["biases", "--model-id", "nosuchmodel"], "StoreError", "nosuchmodel"),
+        (["recommend", "--rate", "no equals sign"], "ConfigError", "TITLE=RATING"),
+        (["similar", "Heat", "--metric", "manhattan"], "UsageError", "invalid choice"),
+        (["data", "--scale", "1"], "UsageError", "expected 2 arguments"),
+        (["data", "--unknown-flag"], "UsageError", "unrecognized arguments"),
+    ],
+)
+def test_every_json_error_is_one_json_object(default_model, tmp_path, capsys, args, kind, expected):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,item,rating\n1,2,x\n2,2,3\n")
+    paths = {"missing": tmp_path / "missing.csv", "bad": bad}
+    args = [a.format(**paths) for a in args]
+    try:
+        code = main([*args, "--json"])
+    except SystemExit as exc:  # argparse exits by itself on usage errors
+        code = exc.code
+    captured = capsys.readouterr()
+    assert code == 2
+    out = json.loads(captured.out)  # the whole of stdout is one JSON object
+    assert set(out) == {"error", "kind"} and out["kind"] == kind
+    assert expected in out["error"]
+    assert "Traceback" not in captured.err
+
+
+def test_json_error_from_a_real_process(tmp_path):
+    proc = _run("data", "--data", str(tmp_path / "nope.csv"), "--json")
+    assert proc.returncode == 2
+    out = json.loads(proc.stdout)
+    assert out["kind"] == "DataError" and "does not exist" in out["error"]

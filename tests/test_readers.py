@@ -268,12 +268,26 @@ def test_upload_errors_name_the_uploaded_file():
         load_ratings_file(io.BytesIO(parquet), ratings_name="up.parquet")
 
 
-def test_zipped_csv_upload_is_explained():
+def test_zipped_csv_upload_reads_as_the_csv():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("ratings.csv", CSV)
-    with pytest.raises(DataError, match="ratings.zip is a zip archive .*Extract the CSV"):
-        load_ratings_file(buf.getvalue(), ratings_name="ratings.zip")
+        zf.writestr("mine.csv", CSV)
+    ds = load_ratings_file(buf.getvalue(), ratings_name="mine.zip")
+    assert ds.fingerprint == load_ratings_file(CSV, ratings_name="mine.csv").fingerprint
+    assert ds.name == "mine"
+
+
+def test_numeric_rating_ids_match_text_ids_in_the_items_file():
+    """One non-numeric id makes the items file's ids text; '10' and '20.0' still name 10 and 20."""
+    items = b"movieId,title\n10,Heat (1995)\n20.0,Babe (1995)\ntt99,Other (2001)\n"
+    ds = load_ratings_file(CSV, items, ratings_name="r.csv", items_name="i.csv")
+    titles = ds.items.set_index("item_id")["title"]
+    assert ds.item_ids.tolist() == [10, 20, 30]
+    assert titles[10] == "Heat (1995)" and titles[20] == "Babe (1995)" and titles[30] == "Item 30"
+    # and the other way round: text ids in the ratings (one is not a number), numbers for items
+    ratings = b"user,item,rating\n1,7,4\n2,7,2\n2,x9,5\n"
+    ds = load_ratings_file(ratings, b"id,title\n7,Seven (1995)\n", ratings_name="r.csv")
+    assert ds.items.set_index("item_id").loc["7", "title"] == "Seven (1995)"
 
 
 def test_explicit_8bit_encoding_on_utf16_text_is_rejected():

@@ -8,12 +8,15 @@ which Streamlit does not hash. The answers of an explore page are cached in `ui.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 
 import streamlit as st
 
 from collab_core import movielens, paths, plots
 from collab_core.analysis import Explorer
 from collab_core.data import Dataset, load_dataset
+from collab_core.errors import CollabError
 from collab_core.store import ModelStore
 
 from . import state, uploads
@@ -24,9 +27,58 @@ def _ml100k(data_dir: str) -> Dataset:
     return load_dataset()
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _upload(folder: str) -> Dataset:
-    return uploads.load_upload(folder)
+class _Datasets:
+    """The last few data sets read from files, shared by every session (one copy of each), with
+    the errors of files that cannot be read, so a rerun does not read a bad file again."""
+
+    def __init__(self, max_entries: int):
+        self.max_entries, self._lock, self._done = max_entries, threading.Lock(), OrderedDict()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._done:
+                self._done.move_to_end(key)
+                return self._done[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._done[key] = value
+            while len(self._done) > self.max_entries:
+                self._done.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _datasets() -> _Datasets:
+    return _Datasets(max_entries=3)
+
+
+def read(reading: uploads.Reading) -> Dataset:
+    """The data set of an upload or a path, read once (with a progress bar when it takes a while).
+
+    Raises the `DataError` saying what to fix when the file cannot be read.
+    """
+    cache = _datasets()
+    found = cache.get(reading.key)
+    if found is None:
+        bar = []
+
+        def progress(fraction: float, message: str) -> None:
+            if not bar:
+                bar.append(st.progress(0.0, message))
+            bar[0].progress(min(max(fraction, 0.0), 1.0), message)
+
+        try:
+            found = reading.load(progress)
+        except CollabError as exc:
+            found = exc
+        finally:
+            if bar:
+                bar[0].empty()
+        cache.put(reading.key, found)
+    if isinstance(found, CollabError):
+        raise type(found)(*found.args)  # a fresh one: re-raising would stack tracebacks
+    return found
 
 
 def ml100k_cached() -> bool:
@@ -42,7 +94,7 @@ def dataset() -> Dataset:
     if choice.startswith(uploads.PREFIX):
         found = uploads.find_upload(choice)
         if found is not None:
-            return _upload(str(found.folder))
+            return read(uploads.reading_of(found.folder))
         state.request_dataset(state.DEFAULT_DATASET)  # it was deleted on disk: fall back
     if not ml100k_cached():
         bar = st.progress(0.0, "Fetching MovieLens 100k (first run only)…")

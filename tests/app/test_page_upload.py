@@ -1,6 +1,15 @@
 """Upload page: bad files get an error with the fix; a good one becomes the data set everywhere."""
 
+import functools
+import io
+import zipfile
+
 from apptest_helpers import no_errors
+from conftest import HARNESS
+from streamlit.testing.v1 import AppTest
+
+from collab_core import localfiles, synthetic
+from ui import uploads
 
 
 def test_bad_upload_shows_an_error_not_a_traceback(open_page):
@@ -51,3 +60,102 @@ def test_good_upload_becomes_the_data_set_of_every_page(open_page, default_store
     assert "No model trained" in " ".join(c.value for c in at.sidebar.caption)
     at.sidebar.selectbox(key="dataset_choice").set_value("ml-100k").run()
     assert at.sidebar.selectbox(key="model_id").value == default_stored.model_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Real catalogues: a GroupLens zip, strict values, files on this machine
+
+
+@functools.cache
+def ml_latest_small_zip(n_ratings: int = 20_000) -> bytes:
+    """A download-style ml-latest-small.zip, from generated data in GroupLens' layout."""
+    made = synthetic.generate(synthetic.SyntheticConfig(n_ratings=n_ratings, scale="half_stars"))
+    ratings = made.ratings.rename(columns={"user_id": "userId", "item_id": "movieId"})
+    movies = made.items[["item_id", "title"]].rename(columns={"item_id": "movieId"})
+    movies["genres"] = ["|".join(g) or "(no genres listed)" for g in made.items["genres"]]
+    files = {
+        "ratings.csv": ratings.to_csv(index=False, float_format="%.1f"),
+        "movies.csv": movies.to_csv(index=False),
+        "links.csv": "movieId,imdbId,tmdbId\n1,0114709,862\n",
+        "tags.csv": "userId,movieId,tag,timestamp\n2,60756,funny,1445714994\n",
+        "README.txt": "Summary\n=======\nThis dataset (ml-latest-small) describes ...\n",
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("ml-latest-small/", b"")
+        for name, text in files.items():
+            zf.writestr(f"ml-latest-small/{name}", text)
+    return buf.getvalue()
+
+
+def test_upload_of_a_grouplens_zip_then_train(open_page):
+    """As a new user: download ml-latest-small.zip, upload it as it is, use it, train."""
+    at = open_page("upload", model=False)
+    assert any("server.maxUploadSize" in c.value for c in at.caption)
+    at.file_uploader(key="upload_ratings").upload(
+        "ml-latest-small.zip", ml_latest_small_zip(), "application/zip"
+    ).run()
+    no_errors(at)
+    assert "ml-latest-small.zip** reads well" in at.success[0].value
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Ratings"] == "20,000" and metrics["Rating scale"] == "0.5 – 5"
+    assert not at.expander  # a GroupLens layout needs no column mapping
+    assert at.text_input(key="upload_label").value == "ml-latest-small"
+    at.button[-1].click().run()  # "Use this data set"
+    no_errors(at)
+    choice = at.sidebar.selectbox(key="dataset_choice")
+    assert choice.format_func(choice.value) == "Upload: ml-latest-small"
+
+    home = AppTest.from_file(HARNESS, default_timeout=120)
+    home.session_state["_test_page"] = "home"
+    home.session_state["dataset_choice"] = choice.value
+    home.run()
+    no_errors(home)
+    assert home.subheader[0].value == "The data: ml-latest-small"
+    home.button(key="home_train_default").click().run()
+    no_errors(home)
+    model_id = home.sidebar.selectbox(key="model_id").value
+    assert model_id and home.dataframe[-1].value["model_id"].tolist() == [model_id]
+    assert home.dataframe[0].value["title"].str.endswith(")").all()  # titles from the zip
+
+
+def test_rating_scale_field(open_page):
+    values = [2 if n % 3 else 4 for n in range(300)]
+    values[40] = -3
+    rows = "\n".join(f"{n // 10},{n % 10},{v}" for n, v in enumerate(values))
+    at = open_page("upload", model=False)
+    at.file_uploader(key="upload_ratings").upload(
+        "range.csv", f"user,item,rating\n{rows}\n".encode(), "text/csv"
+    ).run()
+    assert "1 ratings do not look like the others" in at.error[0].value
+    assert "Rating scale field" in at.error[0].value
+    at.text_input(key="upload_scale").input("-5 to 5").run()
+    no_errors(at)
+    assert {m.label: m.value for m in at.metric}["Rating scale"] == "-3 – 4"
+    at.text_input(key="upload_scale").input("5 1").run()
+    assert "lower to a higher value" in at.error[0].value
+
+
+def test_open_a_file_on_this_machine(open_page, tmp_path, monkeypatch):
+    allowed, private = tmp_path / "films", tmp_path / "private"
+    allowed.mkdir()
+    private.mkdir()
+    monkeypatch.setenv(localfiles.ENV_ALLOWED, str(allowed))
+    (allowed / "ml-latest-small.zip").write_bytes(ml_latest_small_zip())
+    (private / "ratings.csv").write_text("user,item,rating\n1,1,4\n2,1,3\n")
+    (allowed / "link.csv").symlink_to(private / "ratings.csv")
+
+    at = open_page("upload", model=False)
+    at.radio(key="upload_source").set_value("Open a file on this machine").run()
+    assert any(f"`{allowed}`" in c.value for c in at.caption)  # says which folders
+    at.text_input(key="upload_path").input(str(private / "ratings.csv")).run()
+    assert "outside the folders this app may open" in at.error[0].value
+    at.text_input(key="upload_path").input(str(allowed / "link.csv")).run()
+    assert "is a link to" in at.error[0].value
+    at.text_input(key="upload_path").input(str(allowed / "ml-latest-small.zip")).run()
+    no_errors(at)
+    assert {m.label: m.value for m in at.metric}["Ratings"] == "20,000"
+    at.button[-1].click().run()
+    no_errors(at)
+    saved = uploads.find_upload(at.sidebar.selectbox(key="dataset_choice").value)
+    assert not (saved.folder / "ratings.bin").exists()  # read where it is, not copied

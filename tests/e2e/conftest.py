@@ -94,7 +94,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def app_server(chromium_path, tmp_path_factory, ml100k):
-    """`streamlit run app.py` on a free localhost port with a fresh $COLLAB_EXPLORER_HOME.
+    """`streamlit run app.py` on a free port with a fresh $COLLAB_EXPLORER_HOME, bound (by the
+    project's .streamlit/config.toml) to 127.0.0.1.
 
     The home starts with the MovieLens 100k cache the test session already has (`ml100k`), so the
     server does not download it again; it has no models, so the journey starts from "train one".
@@ -118,8 +119,8 @@ def app_server(chromium_path, tmp_path_factory, ml100k):
             "true",
             "--server.port",
             str(port),
-            "--server.address",
-            "127.0.0.1",
+            # No --server.address: the project's .streamlit/config.toml binds to 127.0.0.1, and
+            # test_serving.py checks that it does.
             "--browser.gatherUsageStats",
             "false",
             "--server.fileWatcherType",
