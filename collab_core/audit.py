@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from .analysis import Explorer
 from .calibration import calibrated_top, calibration_strength, genre_profile
@@ -43,14 +42,7 @@ def audit_popularity(
     pool = np.flatnonzero(ex.user_seen_)
     users = np.sort(rng.choice(pool, min(n_users, len(pool)), replace=False))
     u, i, r = ds.encode(ds.ratings)
-    pred = np.empty((len(users), ds.n_items))  # [n_users, n_items], a few users per call
-    step = max(1, (1 << 20) // ds.n_items)
-    items = torch.arange(ds.n_items)
-    with torch.no_grad():
-        for s in range(0, len(users), step):
-            chunk = torch.as_tensor(users[s : s + step])
-            pairs = (chunk.repeat_interleave(ds.n_items), items.repeat(len(chunk)))
-            pred[s : s + step] = ex.model.predict(*pairs).double().numpy().reshape(len(chunk), -1)
+    pred = ex.model.user_scores(users)  # [n_users, n_items]
     eligible = ex.item_seen_ & (ex.n_ratings_ >= min_ratings)
     order = np.argsort(u, kind="stable")
     bounds = np.searchsorted(u[order], users), np.searchsorted(u[order], users, side="right")

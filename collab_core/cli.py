@@ -248,12 +248,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _explorer(args: argparse.Namespace):
-    """An `Explorer` over the data set and the model the explore commands work on.
+    """An `Explorer` over the data set and the model the explore commands work on (`_stored`)."""
+    from .analysis import Explorer
+
+    ds, stored = _stored(args)
+    return Explorer(ds, stored.model)
+
+
+def _stored(args: argparse.Namespace):
+    """(data set, `StoredModel`) the explore commands work on.
 
     The default model comes from the store (trained once, with progress on stderr, then loaded);
     `--model-id` picks a stored one, which must belong to this data set.
     """
-    from .analysis import Explorer
     from .errors import ConfigError
     from .store import ModelStore, default_model
 
@@ -269,7 +276,7 @@ def _explorer(args: argparse.Namespace):
             )
     else:
         stored = default_model(ds, callback=_epoch_printer)
-    return Explorer(ds, stored.model)
+    return ds, stored
 
 
 def add_explore_args(p: argparse.ArgumentParser) -> None:
@@ -387,11 +394,8 @@ def _spread(row: dict) -> str:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from .simulate import SimulationSettings, simulate
-    from .store import ModelStore, default_model
 
-    ex = _explorer(args)  # the data set and the model, checked to belong together
-    # Its training settings (warm starts train with them): loaded again, in milliseconds.
-    stored = ModelStore().load(args.model_id) if args.model_id else default_model(ex.dataset)
+    ds, stored = _stored(args)  # the model with its training settings (warm starts use them)
     settings = SimulationSettings(
         rounds=args.rounds,
         policy=args.policy,
@@ -409,7 +413,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"round {t}/{rounds} done in {record['seconds']:.1f} s", file=sys.stderr)
 
-    result = simulate(ex.dataset, ex.model, settings, config=stored.config, callback=progress)
+    result = simulate(ds, stored.model, settings, config=stored.config, callback=progress)
     table = result.rounds.drop(columns=["seconds"])
     lines = [
         f"{args.rounds} round{'s' * (args.rounds != 1)} of the {args.policy!r} policy over "
