@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import archives, grouplens, movielens, scales
+from . import users as users_table
 from .errors import DataError
 from .readers import Source, display_name, read_ratings
 from .tables import Progress, quiet
@@ -23,8 +24,9 @@ class Dataset:
     `ratings` has columns user_id, item_id, rating (float32), timestamp (int64 seconds, 0 if unknown).
     `items` has one row per item that has ratings, in index order (row i is item index i): item_id,
     title, year (nullable Int64), genres (list of str), n_ratings, mean_rating.
-    `users`, when the data set comes with them (ml-100k's u.user): user_id, age, gender, occupation,
-    zip_code; it is not part of the fingerprint (models do not use it).
+    `users`, when the data set comes with them (ml-100k's u.user, or a users file): user_id, then
+    what the file tells (ml-100k: age, gender, occupation, zip_code); at most one row per rated
+    user. It is not part of the fingerprint (models do not use it; `starts.ProfileModel` does).
     """
 
     name: str
@@ -237,13 +239,31 @@ def load_ratings_file(
     name: str | None = None,
     scale: tuple[float, float] | None = None,
     progress: Progress | None = None,
+    users: Source | None = None,
+    users_name: str | None = None,
 ) -> Dataset:
     """A `Dataset` from a ratings file (path, bytes or file object) and an optional items file.
+
+    `users` is an optional users file (see `users.read_users`); it replaces any the data brings.
 
     The ratings file may be compressed (gzip, bz2, xz, zstd, a zip of one file) or a GroupLens zip
     (any layout, with or without its top folder), which brings its own items (and ml-100k's users).
     The data set is called `name`, else after the file. `scale` (lo, hi) states the rating scale.
     """
+    if users is not None:
+        ds = load_ratings_file(
+            ratings,
+            items,
+            ratings_name=ratings_name,
+            items_name=items_name,
+            mapping=mapping,
+            encoding=encoding,
+            max_bytes=max_bytes,
+            name=name,
+            scale=scale,
+            progress=progress,
+        )
+        return with_users(ds, users, users_name)
     display = display_name(ratings, ratings_name)
     read = {"mapping": mapping, "encoding": encoding, "max_bytes": max_bytes, "scale": scale}
     zf = archives.zip_of(ratings, display)
@@ -261,6 +281,13 @@ def load_ratings_file(
     source = str(ratings) if isinstance(ratings, (str, os.PathLike)) else display
     _indexing(progress)
     return make_dataset(r, it, name=name or _stem(display), source=source, notes=notes)
+
+
+def with_users(ds: Dataset, source: Source, name: str | None = None) -> Dataset:
+    """`ds` with the users table read from a users file (checked against its ratings' user ids)."""
+    table = users_table.read_users(source, name)
+    table, notes = users_table.match_users(table, ds.user_ids, f"users file {name or ''}".strip())
+    return replace(ds, users=table, notes=ds.notes + tuple(notes))
 
 
 def _indexing(progress: Progress | None) -> None:
@@ -313,8 +340,11 @@ def load_dataset(
     mapping: dict[str, str] | None = None,
     progress: Progress | None = None,
     scale: tuple[float, float] | None = None,
+    users: str | os.PathLike | None = None,
 ) -> Dataset:
     """The data set at `path`, or MovieLens 100k when `path` is None.
+
+    `users` is an optional users file (see `users.read_users`), replacing any the data brings.
 
     `path` may be a ratings file (plain or compressed), a folder in a GroupLens layout, or
     GroupLens' zip of one: ml-100k (u.data, u.item, u.user), ml-1m/10m (ratings.dat, movies.dat)
@@ -322,11 +352,19 @@ def load_dataset(
     beside it in the same layout picks that up too. `scale` (lo, hi) states the rating scale:
     ratings outside it are errors (without it, ratings must look like one scale).
     """
+    if users is not None:
+        return with_users(
+            load_dataset(path, items=items, mapping=mapping, progress=progress, scale=scale),
+            users,
+            Path(users).name,
+        )
     if path is None:
         r, it, source = movielens.load_frames(progress)
         if scale is not None:
             scales.check_ratings(r["rating"].to_numpy(), movielens.NAME, 1, scale)
-        return make_dataset(r, it, name=movielens.NAME, source=source)
+        return make_dataset(
+            r, it, name=movielens.NAME, source=source, users=movielens.cached_users()
+        )
     p = Path(path).expanduser()
     if not p.exists():
         raise DataError(

@@ -132,6 +132,9 @@ class CollabModel(nn.Module):
       `Tensor[n]` (zeros when the model has none); `intercept() -> float`, the global bias (logit).
     - `to_logit(r)` / `to_rating(z)`: the model's link between logit and rating, for numpy values.
     - `mean_user() -> NewUser`: the cold start, the mean of the trained users.
+    - `user_vectors() -> np.ndarray [n_users, k]`: each user's parameters as one row (linear
+      models: [factors, bias]; neural: its per-user table rows), and `user_from_vector(v, method)`
+      the `NewUser` such a row stands for: starting points built from trained users.
     - `fold_in(items, ratings, start=None, ridge=None) -> NewUser`: a new user fitted to a few
       (item index, rating) pairs with the items held fixed, pulled towards `start` (default: the
       mean user) with weight `ridge` in the fitting loss (default: the model's tuned value).
@@ -173,6 +176,12 @@ class CollabModel(nn.Module):
     def fold_in(
         self, items, ratings, start: NewUser | None = None, *, ridge: float | None = None
     ) -> NewUser:
+        raise NotImplementedError
+
+    def user_vectors(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def user_from_vector(self, vector, method: str) -> NewUser:
         raise NotImplementedError
 
     def score(self, user: NewUser, items=None) -> np.ndarray:
@@ -234,6 +243,15 @@ class _LinearModel(CollabModel):
         factors = self.user_factors()[seen].mean(0).double().numpy()
         bias = float(self.user_bias()[seen].mean())
         return NewUser(factors, bias, "cold start: the mean of all user embeddings")
+
+    def user_vectors(self) -> np.ndarray:
+        """[factors, bias] of every user, [n_users, d + 1] (float64)."""
+        P = _numpy(self.user_factors()).astype(np.float64)
+        return np.c_[P, _numpy(self.user_bias()).astype(np.float64)]
+
+    def user_from_vector(self, vector, method: str) -> NewUser:
+        v = np.asarray(vector, np.float64)
+        return NewUser(v[:-1].copy(), float(v[-1]), method)
 
     def fold_in(
         self, items, ratings, start: NewUser | None = None, *, ridge: float | None = None
@@ -534,6 +552,11 @@ class BayesDot(FactorModel):
         user.cov = np.diag(self._prior_var(d)) / float(self.prior[-1])  # anyone at all: the prior
         return user
 
+    def user_from_vector(self, vector, method: str) -> NewUser:
+        user = super().user_from_vector(vector, method)
+        user.cov = self.mean_user().cov  # a guess from elsewhere knows no more than the prior
+        return user
+
     def _fold_ridge(self, ridge: float | None, d: int) -> tuple[np.ndarray, str]:
         if ridge is not None:
             return np.full(d, float(ridge)), f"fold-in: ridge regression (ridge {ridge:g}), exact"
@@ -710,6 +733,21 @@ class CollabNN(CollabModel):
         seen = self._seen_users().to(self.global_bias.device)
         rows = {n: p.detach()[seen].mean(0, keepdim=True) for n, p in self._user_tables().items()}
         return self._new_user(rows, "cold start: the mean of all user embeddings")
+
+    def user_vectors(self) -> np.ndarray:
+        """The per-user table rows side by side, [n_users, sum of their widths] (float64)."""
+        return np.concatenate(
+            [_numpy(p).astype(np.float64) for p in self._user_tables().values()], axis=1
+        )
+
+    def user_from_vector(self, vector, method: str) -> NewUser:
+        v = torch.as_tensor(np.asarray(vector, np.float32))
+        rows, at = {}, 0
+        for n, p in self._user_tables().items():
+            w = p.shape[1]
+            rows[n] = v[at : at + w].reshape(1, w).to(p.device)
+            at += w
+        return self._new_user(rows, method)
 
     def fold_in(
         self, items, ratings, start: NewUser | None = None, *, ridge: float | None = None

@@ -22,6 +22,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import paths
@@ -98,6 +99,20 @@ def read_cache(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
         raise ValueError(f"ratings/users/items {shape}, expected {(N_RATINGS, N_USERS, N_ITEMS)}")
     items["genres"] = [list(g) for g in items["genres"]]
     return ratings, items, source
+
+
+def cached_users() -> pd.DataFrame | None:
+    """ml-100k's users table (user_id, age, gender, occupation, zip_code) from the cache, if there."""
+    path = cache_dir() / "users.parquet"
+    try:
+        users = pd.read_parquet(path)
+    except (OSError, ValueError):
+        return None
+    if not {"user_id", "age"} <= set(users.columns):
+        return None
+    users["user_id"] = users["user_id"].astype(np.int64)
+    users["age"] = pd.to_numeric(users["age"]).astype(np.int64)
+    return users
 
 
 def fetch_movielens_100k(

@@ -137,11 +137,18 @@ def _rating(explorer: Explorer, idx: int, value) -> float:
 
 
 def fold_in(
-    explorer: Explorer, idx: np.ndarray, r: np.ndarray, *, ridge: float | None = None
+    explorer: Explorer,
+    idx: np.ndarray,
+    r: np.ndarray,
+    *,
+    ridge: float | None = None,
+    start: NewUser | None = None,
 ) -> NewUser:
-    """The new user the model fits to ratings `r` of items `idx`, starting from the mean user,
-    with `rated`: each rated movie with the rating given and the model's fitted rating."""
-    user = explorer.model.fold_in(idx, r, explorer.mean_user, ridge=ridge)
+    """The new user the model fits to ratings `r` of items `idx`, starting from `start` (default
+    the mean user; see `starts`), with `rated`: each rated movie with the rating given and the
+    model's fitted rating."""
+    start = explorer.mean_user if start is None else start
+    user = explorer.model.fold_in(idx, r, start, ridge=ridge)
     fitted = explorer.model.score(user, idx) if len(idx) else np.zeros(0)
     user.rated = pd.DataFrame(
         {"item_index": idx, "title": explorer.titles.titles[idx], "rating": r, "fitted": fitted}
@@ -170,12 +177,14 @@ def recommend_items(
     taste: float = TASTE,
     calibration: float = CALIBRATION,
     ridge: float | None = None,
+    start: NewUser | None = None,
 ) -> Recommendations:
     """Fold the user in, score every movie, leave out what was rated, return the top `k`.
 
     `idx` are item indices, `r` their ratings (checked by `parse_ratings` or `check_ratings`).
 
-    - No ratings: the user is the mean user embedding (cold start). Otherwise the model folds the
+    - No ratings: the user is `start`, by default the mean user embedding (cold start; the other
+      starts are in `starts`). Otherwise the model folds the
       user in (`CollabModel.fold_in`): for the dot model (and any model linear in the user) the
       user's factors u and bias b_u solve a ridge regression against the fixed item factors in the
       logit space of sigmoid_range, exactly, pulled towards the mean user; for the neural model a
@@ -231,7 +240,7 @@ def recommend_items(
         raise ConfigError(f"ridge must be a positive number, not {ridge!r}.")
     ex = explorer
     idx, r = check_ratings(ex, idx, r)
-    user = fold_in(ex, idx, r, ridge=ridge)
+    user = fold_in(ex, idx, r, ridge=ridge, start=start)
     score = ex.model.score(user)  # [n_items] predicted ratings
     ranked = rank_items(
         ex,
