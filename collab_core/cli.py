@@ -6,6 +6,13 @@ import argparse
 import json
 import sys
 
+from .cli_onboard import (
+    add_onboard_parser,
+    add_start_args,
+    onboard,
+    representative_line,
+    start_from_args,
+)
 from .config import MODELS, NOISES, UNUSED, TrainConfig
 from .devices import CHOICES as DEVICES
 from .errors import CollabError
@@ -24,7 +31,11 @@ def _dataset(args: argparse.Namespace):
     from .data import load_dataset
 
     return load_dataset(
-        args.data, items=args.items, progress=_progress_to_stderr, scale=_scale(args)
+        args.data,
+        items=args.items,
+        progress=_progress_to_stderr,
+        scale=_scale(args),
+        users=getattr(args, "users_file", None),
     )
 
 
@@ -279,8 +290,8 @@ def _stored(args: argparse.Namespace):
     return ds, stored
 
 
-def add_explore_args(p: argparse.ArgumentParser) -> None:
-    add_data_args(p)
+def add_explore_args(p: argparse.ArgumentParser, users_option: str = "--users") -> None:
+    add_data_args(p, users_option)
     p.add_argument(
         "--model-id",
         help="a stored model (see `collab-explorer models`); "
@@ -358,6 +369,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from .recommend import recommend_for
 
     ex = _explorer(args)
+    start = start_from_args(args, ex.model, ex.dataset)
+    if args.start == "representative" and not args.json:
+        print(representative_line(ex.model, ex.dataset), file=sys.stderr)
     # A misspelled title becomes the title it was taken for (said on stderr).
     pairs = [(_take_title(ex, title).title, rating) for title, rating in pairs]
     rec = recommend_for(
@@ -367,6 +381,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         genres=args.genre,
         min_ratings=args.min_ratings,
         novelty=args.novelty,
+        start=start,
         **_given(args, "taste", "calibration"),  # else recommend_for's defaults
     )
     lines = [f"{rec.user.method}; top {len(rec.table)}:"]
@@ -383,6 +398,12 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         )
     lines.append(f"popularity: {rec.report.summary}")
     _emit(rec.to_dict(), args.json, "\n".join(lines))
+    return 0
+
+
+def cmd_onboard(args: argparse.Namespace) -> int:
+    out, text = onboard(args, _explorer(args))
+    _emit(out, args.json, text)
     return 0
 
 
@@ -436,13 +457,19 @@ def _given(args: argparse.Namespace, *names: str) -> dict:
     return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
 
 
-def add_data_args(p: argparse.ArgumentParser) -> None:
+def add_data_args(p: argparse.ArgumentParser, users_option: str = "--users") -> None:
     p.add_argument(
         "--data",
         help="ratings file (plain or .gz/.bz2/.xz/.zst/.zip), GroupLens folder or zip "
         "(default: MovieLens 100k)",
     )
     p.add_argument("--items", help="items file with titles (and genres)")
+    p.add_argument(
+        users_option,
+        dest="users_file",
+        help="users file: a user id column and what you know of each (age, gender, "
+        "occupation...), for the profile start",
+    )
     add_scale_arg(p)
 
 
@@ -500,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_args(p)
     p.set_defaults(func=cmd_evaluate)
     p = sub.add_parser("biases", help="movies (or users) with the highest and lowest learned bias")
-    add_explore_args(p)
+    add_explore_args(p, users_option="--users-file")  # --users ranks users here
     p.add_argument("--top", type=int, default=10, help="how many at each end (default 10)")
     p.add_argument("--users", action="store_true", help="rank users instead of movies")
     p.add_argument("--min-ratings", type=int, default=50, help="leave out rarer ones (default 50)")
@@ -546,11 +573,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="0 (off) to 1: how hard the list follows the genres of the movies you rated "
         "above the middle of the scale (default 0.4)",
     )
+    add_start_args(p)
     p.set_defaults(func=cmd_recommend)
+    p = add_onboard_parser(sub)
+    add_explore_args(p)
+    p.set_defaults(func=cmd_onboard)
     p = sub.add_parser(
         "simulate", help="run the recommender for rounds and watch what it does to the catalogue"
     )
-    add_explore_args(p)
+    add_explore_args(p, users_option="--users-file")  # --users: a sample size here
     p.add_argument("--rounds", type=int, default=10, help="how many rounds (default 10)")
     p.add_argument(
         "--policy",

@@ -267,7 +267,10 @@ def recommend_items(
     contributions = _contributions(ex, user, idx, r, top, score[top])
     plain = top_k(key, ranked.allowed, k) if ranked.strength else top
     fits = genre_fits(ex.genres, ranked.profile, top, plain)
-    table["because"] = [_because(c, len(idx), f) for c, f in zip(contributions, fits, strict=True)]
+    who = "the average user" if start is None else "where you start"
+    table["because"] = [
+        _because(c, len(idx), f, who) for c, f in zip(contributions, fits, strict=True)
+    ]
     table["contributions"] = contributions
     return Recommendations(
         table=table,
@@ -360,9 +363,11 @@ def _contributions(ex: Explorer, user: NewUser, idx, r, top, top_score) -> list[
     return out
 
 
-def _because(contrib: list[dict], n_rated: int, fits: list[str] | None = None) -> str:
+def _because(
+    contrib: list[dict], n_rated: int, fits: list[str] | None = None, who: str = "the average user"
+) -> str:
     if not n_rated:
-        return "liked by the average user (no ratings yet)"
+        return f"liked by {who} (no ratings yet)"
     genres = f"fits the genres you liked ({', '.join(fits)})" if fits else ""
     if not contrib:
         return genres or "none of your ratings points to it in particular"
