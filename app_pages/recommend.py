@@ -3,7 +3,7 @@
 import streamlit as st
 
 from collab_core import plots
-from ui import context, rating, recommend_filters, widgets
+from ui import context, onboarding, rating, recommend_filters, widgets
 
 st.title("Recommendations for you")
 page = context.model_page()
@@ -14,12 +14,18 @@ st.markdown(
     "Rate a few movies you know. The model then finds the embedding that best explains *your* "
     "ratings (the movies' embeddings stay fixed; no retraining) and ranks every movie you have "
     "not rated by its predicted rating, while the list follows the genres of the movies you "
-    "liked (*genre calibration*: the more you rate, the more it follows). With no ratings you "
-    "are the average user."
+    "liked (*genre calibration*: the more you rate, the more it follows). Before any rating "
+    "you are where you *start*: the average user, a typical real user, or a guess from what "
+    "you tell; answering the questions teaches the model fastest."
 )
 
 left, right = st.columns([2, 3], gap="large")
 with left:
+    st.subheader("Start")
+    with context.user_errors():
+        start_key, start = onboarding.start_panel(page)
+    st.subheader("Questions")
+    onboarding.question_panel(page)
     st.subheader("Your ratings")
     rated = rating.rating_panel(ds)  # {item index: rating}, kept per data set
     st.subheader("Filters")
@@ -27,8 +33,8 @@ with left:
 
 with right:
     with context.user_errors():
-        rec = page.recommend(rated, **filters)
-    st.subheader("Recommended" if rated else "Popular with everyone (rate movies to personalise)")
+        rec = page.recommend(rated, **filters, start_key=start_key, start=start)
+    st.subheader("Recommended" if rated or start else "Popular with everyone (rate to personalise)")
     st.caption(
         "*predicted*: the rating the model expects from you (capped at the top of the scale). "
         "The order also weighs the sliders on the left (genres, taste, novelty), so it need "
@@ -67,6 +73,7 @@ with right:
     widgets.csv_download(
         rec.table.drop(columns=["contributions"]), "recommendations.csv", key="rec_csv"
     )
+    onboarding.history_chart(start_key, rated, rec.table["title"].tolist())
 
     if not rec.genre_mix.empty and rated:
         st.subheader("Genre mix")

@@ -257,3 +257,14 @@ def selected_rows(points: Sequence[Mapping]) -> list[int]:
         except (TypeError, ValueError):
             continue
     return list(seen)
+
+
+def list_changes(changes: pd.DataFrame, k: int) -> go.Figure:
+    """Bars: how many of the top `k` are new since the start and since the answer before."""
+    fig = _fig(None, height=260, barmode="group", bargap=0.25)
+    fig.add_bar(x=changes["answers"], y=changes["new_since_start"], name="new since the start")
+    fig.add_bar(x=changes["answers"], y=changes["new_since_last"], name="new since the last answer")
+    fig.update_xaxes(title="ratings given", dtick=1)
+    fig.update_yaxes(title=f"of the top {k}", range=[0, k])
+    fig.update_layout(legend={"orientation": "h", "y": 1.15}, margin={"t": 40, "b": 40})
+    return fig

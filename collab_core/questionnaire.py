@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from .data import Dataset
 from .errors import ConfigError
@@ -158,3 +159,22 @@ def run_questionnaire(q: Questionnaire, truth: dict[int, float], n_answers: int,
             yield len(q.answers), q.user()
         else:
             q.skip(item)
+
+
+def list_changes(lists: list[tuple[int, list]]) -> pd.DataFrame:
+    """How a top-k list changed as answers came in: [(answers given, the list then), ...] in
+    order, to one row per step: `answers`, `new_since_start` (entries not in the first list) and
+    `new_since_last` (not in the list before)."""
+    rows, first, last = [], None, None
+    for n, titles in lists:
+        now = set(titles)
+        first = now if first is None else first
+        rows.append(
+            {
+                "answers": int(n),
+                "new_since_start": len(now - first),
+                "new_since_last": len(now - last) if last is not None else 0,
+            }
+        )
+        last = now
+    return pd.DataFrame(rows, columns=["answers", "new_since_start", "new_since_last"])

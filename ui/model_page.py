@@ -17,6 +17,7 @@ from collab_core import maps
 from collab_core.analysis import Explorer, Neighbours
 from collab_core.data import Dataset
 from collab_core.maps import EmbeddingMap
+from collab_core.models import NewUser
 from collab_core.recommend import Recommendations, recommend_items
 from collab_core.store import StoredModel
 
@@ -76,12 +77,17 @@ class ModelPage:
         novelty: float,
         taste: float,
         calibration: float,
+        start_key: tuple = ("mean",),
+        start: NewUser | None = None,
     ) -> Recommendations:
-        """`recommend.recommend_items` for {item index: rating}, in item order."""
+        """`recommend.recommend_items` for {item index: rating}, in item order, from `start`
+        (None: the mean user), which `start_key` names for the cache."""
         idx = tuple(sorted(rated))
         return _recommend(
             *self.key,
+            start_key,
             self.explorer,
+            start,
             idx,
             tuple(rated[i] for i in idx),
             k=k,
@@ -114,7 +120,9 @@ def _nearest(
 def _recommend(
     fingerprint: str,
     model_id: str,
+    start_key: tuple,
     _ex,
+    _start,
     idx: tuple,
     r: tuple,
     *,
@@ -135,4 +143,5 @@ def _recommend(
         novelty=novelty,
         taste=taste,
         calibration=calibration,
+        start=_start,
     )

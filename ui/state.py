@@ -211,3 +211,34 @@ def simulation(key: tuple[str, str]) -> dict | None:
     """{label: SimulationResult} of the last run if it was on this (fingerprint, model_id)."""
     found = st.session_state.get(SIMULATION)
     return found["runs"] if found is not None and found["key"] == key else None
+
+
+# Recommend page's Start panel (issue 15). Widget keys: how to start, and the profile's answers.
+START_HOW = "onb_start"  # "mean" | "representative" | "profile"
+SKIP_BUTTON = "onb_skip"  # the questionnaire's "Haven't seen it"
+SKIPPED = "onb_skipped"  # {data set choice: [item index]}: movies the user has not seen
+LIST_HISTORY = "onb_history"  # {data set choice: {"start": key, "steps": [(n, titles)]}}
+
+
+def profile_key(field: str) -> str:
+    """The profile widget for `field` ("age", "occupation", ...), per data set (their choices differ)."""
+    return f"onb_{field}_{dataset_choice()}"
+
+
+def question_key(index: int) -> str:
+    """The questionnaire's stars for movie `index`."""
+    return f"onb_q_{index}"
+
+
+def skipped() -> list:
+    """The movies this user said they have not seen, kept per data set like `rated`."""
+    return st.session_state.setdefault(SKIPPED, {}).setdefault(dataset_choice(), [])
+
+
+def list_history(start_key: tuple) -> list:
+    """[(ratings given, top titles)] since the start `start_key` was chosen (a new start: empty)."""
+    by_dataset = st.session_state.setdefault(LIST_HISTORY, {})
+    entry = by_dataset.get(dataset_choice())
+    if entry is None or entry["start"] != start_key:
+        entry = by_dataset[dataset_choice()] = {"start": start_key, "steps": []}
+    return entry["steps"]
