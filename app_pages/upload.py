@@ -25,11 +25,12 @@ st.markdown(
 )
 source = st.radio("Where is the file?", [UPLOAD, ON_SERVER], horizontal=True, key="upload_source")
 if source == UPLOAD:
-    ratings_file = st.file_uploader(
-        "Ratings file or MovieLens zip", type=TYPES, key="upload_ratings"
-    )
-    items_file = st.file_uploader(
-        "Items file (optional)", type=TYPES + ["item"], key="upload_items"
+    ratings_file = st.file_uploader("Ratings file or MovieLens zip", TYPES, key="upload_ratings")
+    items_file = st.file_uploader("Items file (optional)", TYPES + ["item"], key="upload_items")
+    users_file = st.file_uploader(
+        "Users file (optional: user id, age, gender, occupation...)",
+        ["csv", "tsv", "txt", "user"],
+        key="upload_users",
     )
     limit_mb = st.get_option("server.maxUploadSize")
     st.caption(
@@ -84,14 +85,15 @@ try:
         if ratings_file is None:
             reading = None
         else:
-            items = uploads.stage(items_file) if items_file is not None else None
+            users, users_name = uploads.staged(users_file)
             reading = uploads.Reading(
                 uploads.stage(ratings_file),
                 ratings_file.name,
-                items,
-                items_file.name if items_file is not None else None,
+                *uploads.staged(items_file),
                 None,
                 scale,
+                users=users,
+                users_name=users_name,
             )
     else:
         reading = uploads.on_this_machine(path_text, items_text, None, scale) if path_text else None

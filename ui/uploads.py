@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collab_core import archives, grouplens, localfiles, paths
-from collab_core.data import Dataset, load_dataset, load_ratings_file
+from collab_core.data import Dataset, load_dataset, load_ratings_file, with_users
 from collab_core.errors import DataError
 from collab_core.tables import Progress
 from collab_core.tables import file_columns as file_columns  # the Upload page's column sniffer
@@ -48,6 +48,8 @@ class Reading:
     mapping: dict | None = None
     scale: tuple[float, float] | None = None
     on_server: bool = False  # a path on this machine (checked against the allowed folders)
+    users: Path | None = None  # a users file (age, occupation, ...): the profile start's data
+    users_name: str | None = None
     key: tuple = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -55,10 +57,16 @@ class Reading:
         # the settings. Equal keys give the same data set, so a cache may share it.
         files = (_identity(self.ratings), _identity(self.items) if self.items else None)
         settings = json.dumps([self.mapping or {}, self.scale], sort_keys=True)
-        object.__setattr__(self, "key", (files, settings, self.ratings_name, self.items_name))
+        users = (_identity(self.users), self.users_name) if self.users else None
+        key = (files, settings, self.ratings_name, self.items_name, users)
+        object.__setattr__(self, "key", key)
 
     def load(self, progress: Progress | None = None) -> Dataset:
         """The data set; a `DataError` saying what to fix when it cannot be read."""
+        ds = self._ratings(progress)
+        return ds if self.users is None else with_users(ds, self.users, self.users_name)
+
+    def _ratings(self, progress: Progress | None) -> Dataset:
         how = {"mapping": self.mapping or None, "scale": self.scale, "progress": progress}
         if self.on_server:
             path = localfiles.check_path(self.ratings)  # the allowed folders may have changed
@@ -137,6 +145,11 @@ def stage(file, name: str | None = None) -> Path:
     return target
 
 
+def staged(file) -> tuple[Path | None, str | None]:
+    """(staged path, name) of an optional upload; (None, None) without one."""
+    return (None, None) if file is None else (stage(file), file.name)
+
+
 def _forget_old_staged(folder: Path, keep: Path) -> None:
     now = time.time()
     for f in folder.iterdir():
@@ -163,6 +176,9 @@ def _folder_key(reading: Reading) -> str:
     else:
         h.update(_file_digest(reading.ratings))
         h.update(b"\0items\0" + (_file_digest(reading.items) if reading.items else b""))
+    if reading.users is not None:  # (without one, the keys data sets already have stay)
+        users = str(reading.users) if reading.on_server else _file_digest(reading.users).hex()
+        h.update(b"\0users\0" + users.encode())
     h.update(json.dumps([reading.mapping or {}, reading.scale], sort_keys=True).encode())
     return h.hexdigest()[:16]
 
@@ -187,11 +203,15 @@ def save(reading: Reading, label: str | None = None) -> Upload:
         "mapping": reading.mapping or None,
         "scale": list(reading.scale) if reading.scale else None,
         "label": label or reading.default_label(),
+        "users_name": reading.users_name,
     }
     if reading.on_server:
         meta["path"] = str(reading.ratings)
         meta["items_path"] = str(reading.items) if reading.items else None
+        meta["users_path"] = str(reading.users) if reading.users else None
     else:
+        if reading.users is not None:
+            _link(reading.users, folder / "users.bin")
         _link(reading.ratings, folder / "ratings.bin")
         if reading.items is not None:
             _link(reading.items, folder / "items.bin")
@@ -247,7 +267,7 @@ def reading_of(folder: str | Path) -> Reading:
     meta = json.loads((folder / "meta.json").read_text())
     scale = tuple(meta["scale"]) if meta.get("scale") else None
     if meta.get("path"):
-        items = meta.get("items_path")
+        items, users = meta.get("items_path"), meta.get("users_path")
         return Reading(
             Path(meta["path"]),
             meta["ratings_name"],
@@ -256,8 +276,10 @@ def reading_of(folder: str | Path) -> Reading:
             meta.get("mapping"),
             scale,
             on_server=True,
+            users=Path(users) if users else None,
+            users_name=meta.get("users_name"),
         )
-    items = folder / "items.bin"
+    items, users = folder / "items.bin", folder / "users.bin"
     return Reading(
         folder / "ratings.bin",
         meta["ratings_name"],
@@ -265,6 +287,8 @@ def reading_of(folder: str | Path) -> Reading:
         meta.get("items_name"),
         meta.get("mapping"),
         scale,
+        users=users if users.is_file() else None,
+        users_name=meta.get("users_name"),
     )
 
 

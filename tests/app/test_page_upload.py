@@ -159,3 +159,27 @@ def test_open_a_file_on_this_machine(open_page, tmp_path, monkeypatch):
     no_errors(at)
     saved = uploads.find_upload(at.sidebar.selectbox(key="dataset_choice").value)
     assert not (saved.folder / "ratings.bin").exists()  # read where it is, not copied
+
+
+def test_users_file_is_checked_and_kept_with_the_upload(open_page):
+    """A bad users file gets its error; a good one shows the details it brings, and stays."""
+    at = open_page("upload", model=False)
+    rows = "\n".join(f"{u},{i},{(u + i) % 5 + 1}" for u in range(1, 21) for i in range(1, 11))
+    at.file_uploader(key="upload_ratings").upload(
+        "mine.csv", f"userId,movieId,rating\n{rows}\n".encode(), "text/csv"
+    )
+    at.file_uploader(key="upload_users").upload(
+        "people.csv", b"userId,age\n1,twenty\n", "text/csv"
+    ).run()
+    assert not at.exception and "age column of the users file people.csv" in at.error[0].value
+    people = "\n".join(f"{u},{20 + u},{'MF'[u % 2]},student" for u in range(1, 21))
+    at.file_uploader(key="upload_users").set_value(
+        ("people.csv", f"userId,age,gender,occupation\n{people}\n".encode(), "text/csv")
+    ).run()
+    no_errors(at)
+    assert any("age, gender, occupation" in c.value for c in at.caption)
+    at.button[-1].click().run()  # "Use this data set"
+    no_errors(at)
+    saved = uploads.find_upload(at.sidebar.selectbox(key="dataset_choice").value)
+    ds = uploads.load_upload(saved.folder)
+    assert ds.users["age"].tolist() == list(range(21, 41))
