@@ -1,7 +1,7 @@
 """How fast each way of starting a new user learns them: starts, question orders, time per question.
 
     python benchmarks/onboarding.py [--folds 5] [--answers 0 1 3 5 10] [--max-asks 60]
-        [--items 60000] [--home DIR] [--plot docs/onboarding.png]
+        [--items 60000] [--ridge R] [--home DIR] [--plot docs/onboarding.png]
 
 Cross-validated over users, as in `recommend_quality.py`: MovieLens 100k's users are split into
 `--folds` folds; for each fold the default (dot) model is trained on the other users' ratings and
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--answers", type=int, nargs="+", default=[0, 1, 3, 5, 10])
     ap.add_argument("--max-asks", type=int, default=60)
     ap.add_argument("--items", type=int, default=60_000, help="synthetic catalogue size")
+    ap.add_argument("--ridge", type=float, help="the fold-in's ridge (default: the model's)")
     ap.add_argument("--home", help="$COLLAB_EXPLORER_HOME to use (default: the usual one)")
     ap.add_argument("--plot", default=str(PLOT))
     args = ap.parse_args(argv)
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                     given = seq[:n]
                     idx = np.array([g[0] for g in given], np.int64)
                     rr = np.array([g[1] for g in given], np.float64)
-                    score = model.score(model.fold_in(idx, rr, start))
+                    score = model.score(model.fold_in(idx, rr, start, ridge=args.ridge))
                     f = figs[s, n]
                     f["rmse"][fold].append(np.sqrt(np.mean((score[h_items] - h_r) ** 2)))
                     key = np.where(eligible, score, -np.inf)
@@ -140,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nML-100k, {args.folds} user folds ({n_users} held-out users), default dot model per "
         f"fold; hidden half of each user's ratings; top {K} of movies with >= {MIN_RATINGS} "
-        f"ratings; {time.perf_counter() - started:.0f} s"
+        f"ratings; fold-in ridge {args.ridge or 'the model default'}; "
+        f"{time.perf_counter() - started:.0f} s"
     )
     print(
         "questions asked to reach 10 answers (or the cap): "

@@ -25,6 +25,12 @@ PAGES: dict[str, tuple[str, str, str, str]] = {
         ":material/autorenew:",
         "Explore the model",
     ),
+    "enthusiasts": (
+        "enthusiasts.py",
+        "Enthusiasts",
+        ":material/groups:",
+        "Explore the model",
+    ),
     "upload": ("upload.py", "Upload", ":material/upload_file:", "Your data"),
 }
 

@@ -242,3 +242,17 @@ def list_history(start_key: tuple) -> list:
     if entry is None or entry["start"] != start_key:
         entry = by_dataset[dataset_choice()] = {"start": start_key, "steps": []}
     return entry["steps"]
+
+
+# Enthusiasts page (issue 15): the last retrain without the most active users.
+ENTHUSIASTS = "enthusiasts_result"  # {"key": (fingerprint, model_id, share), "result": WithoutThem}
+
+
+def set_enthusiasts(key: tuple, result) -> None:
+    st.session_state[ENTHUSIASTS] = {"key": key, "result": result}
+
+
+def enthusiasts(key: tuple):
+    """The last `enthusiasts.WithoutThem` if it was for this (fingerprint, model_id, share)."""
+    found = st.session_state.get(ENTHUSIASTS)
+    return found["result"] if found is not None and found["key"] == key else None
