@@ -34,7 +34,10 @@ with left:
 with right:
     with context.user_errors():
         rec = page.recommend(rated, **filters, start_key=start_key, start=start)
-    st.subheader("Recommended" if rated or start else "Popular with everyone (rate to personalise)")
+    personal = rated or start is not None
+    st.subheader(
+        "Recommended" if personal else "Popular with everyone (rate movies to personalise)"
+    )
     st.caption(
         "*predicted*: the rating the model expects from you (capped at the top of the scale). "
         "The order also weighs the sliders on the left (genres, taste, novelty), so it need "

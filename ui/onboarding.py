@@ -66,7 +66,7 @@ def question_panel(page: ModelPage) -> None:
         st.caption("No movie left to ask about.")
         return
     st.markdown(f"Have you seen **{ds.items['title'].iloc[item]}**? Rate it:")
-    c1, c2 = st.columns([3, 2], vertical_alignment="center")
+    c1, c2 = st.container(key="onb_question").columns([3, 2], vertical_alignment="center")
     with c1:
         st.feedback("stars", key=state.question_key(item), on_change=_answer, args=(rated, item))
     c2.button("Haven't seen it", key=state.SKIP_BUTTON, on_click=skipped.append, args=(item,))
@@ -97,6 +97,10 @@ def _answer(rated: dict, item: int) -> None:
         rated[item] = float(value + 1)
 
 
+def _said(value) -> str:
+    return "rather not say" if value is None else str(value)
+
+
 def _profile_widgets(fields: dict) -> dict:
     profile = {}
     cols = st.columns(len(fields))
@@ -104,14 +108,17 @@ def _profile_widgets(fields: dict) -> dict:
         with col:
             if name == "age":
                 band = st.selectbox(
-                    "Age", [None, *starts.age_band_labels()], key=state.profile_key("age")
+                    "Age",
+                    [None, *starts.age_band_labels()],
+                    format_func=_said,
+                    key=state.profile_key("age"),
                 )
                 profile["age"] = None if band is None else starts.band_age(band)
             elif levels == "number":
                 profile[name] = st.number_input(name.title(), key=state.profile_key(name))
             else:
                 profile[name] = st.selectbox(
-                    name.title(), [None, *levels], key=state.profile_key(name)
+                    name.title(), [None, *levels], format_func=_said, key=state.profile_key(name)
                 )
     return {k: v for k, v in profile.items() if v is not None}
 

@@ -254,10 +254,11 @@ def test_rate_three_movies_and_recommendations_change(page, app_server, trained,
     for n, (title, typed) in enumerate(RATED.items(), start=1):
         find_movie(page, "Search a movie to rate", typed, title)
         expect(page.get_by_text(f"How much do you like {title}?")).to_be_visible()
-        # The new movie's stars come first, above the movies rated so far.
-        stars.first.get_by_role("radio").nth(4).click()  # five stars
+        # The questionnaire's stars come first (Start panel), then the new movie's, above the
+        # movies rated so far.
+        stars.nth(1).get_by_role("radio").nth(4).click()  # five stars
         expect(page.get_by_text("How much do you like")).to_have_count(0)
-        expect(stars).to_have_count(n)  # one row of stars per rated movie
+        expect(stars).to_have_count(n + 1)  # one row of stars per rated movie, and the question
         settle(page)
 
     expect(page.get_by_role("heading", name="Recommended", exact=True)).to_be_visible()
@@ -330,3 +331,33 @@ def test_feedback_loops_runs_two_rounds_and_draws_the_charts(page, app_server, t
     points = plotly_points(page, lambda n: len(n) == 2 and n[0] == 48 and n[1] > 3000)
     assert points[1] % 2 == 0
     shot(page, "feedback")
+
+
+def test_start_from_a_profile_and_answer_two_questions(page, app_server, trained, shot):
+    """A new user tells their age band and job, answers two questions, and the list moves."""
+    open_page(page, app_server, "recommend", "Recommendations for you")
+    settle(page)
+    page.get_by_text("From what I tell", exact=True).click()
+    expect(page.get_by_text("Nothing you enter leaves this machine", exact=False)).to_be_visible()
+    settle(page)
+    for label, option in (("Age", "18-24"), ("Occupation", "student")):
+        page.get_by_role("combobox", name=re.compile(f"^Selected .*{label}|^{label}")).click()
+        page.get_by_role("option", name=option, exact=True).click()
+        settle(page)
+    start = table(
+        page, "title", until=lambda c: all("where you start" in w for w in c["title"]) or True
+    )
+    before = start["title"]
+    asked = []
+    question = page.locator(".st-key-onb_question")
+    for n in range(2):
+        prompt = page.get_by_text(re.compile("^Have you seen ")).inner_text()
+        asked.append(prompt)
+        question.get_by_test_id("stFeedback").get_by_role("radio").nth(4 - 2 * n).click()
+        expect(page.get_by_text(re.compile("^Have you seen "))).not_to_have_text(prompt)
+        settle(page)
+    assert len(set(asked)) == 2, asked
+    expect(page.get_by_role("heading", name="How your list changed")).to_be_visible()
+    after = table(page, "title", until=lambda c: c["title"] != before)["title"]
+    assert len(after) == 10 and after != before
+    shot(page, "recommend_start")
