@@ -3,12 +3,19 @@
 import streamlit as st
 
 from collab_core.data import load_ratings_file
-from collab_core.errors import CollabError
+from collab_core.errors import CollabError, MissingColumnError
 from collab_core.readers import COLUMN_ALIASES
 from ui import state, uploads
 
 TYPES = ["csv", "tsv", "txt", "dat", "data", "parquet"]
 DETECT = "(detect)"
+# The column mapping's boxes, by role, and what the column of each holds.
+ROLES = {
+    "user_id": ("User column", "user ids"),
+    "item_id": ("Item column", "item ids"),
+    "rating": ("Rating column", "ratings"),
+    "timestamp": ("Timestamp column", "timestamps"),
+}
 
 st.title("Upload your own ratings")
 st.markdown(
@@ -53,7 +60,7 @@ def _mapping_widgets(expanded: bool) -> None:
             return
         st.caption("Say which column holds what, where detection picked wrong or found nothing.")
         for col, role in zip(st.columns(len(COLUMN_ALIASES)), COLUMN_ALIASES, strict=True):
-            col.selectbox(role, [DETECT, *columns], key=state.column_map_key(role))
+            col.selectbox(ROLES[role][0], [DETECT, *columns], key=state.column_map_key(role))
 
 
 # The mapping widgets are drawn below the result, so read their last values from session state.
@@ -70,12 +77,19 @@ try:
         items_file.name if items_file else None,
         tuple(sorted(mapping.items())),
     )
+except MissingColumnError as exc:  # said with this page's own controls
+    box, holds = ROLES[exc.role]
+    error = (
+        f"{exc.file} has no column the app recognises as its {holds} (its columns: "
+        f"{', '.join(exc.columns)}). Open **Column mapping** below and set **{box}** to the "
+        f"column that holds the {holds}."
+    )
 except CollabError as exc:
     error = str(exc)
 
 if error:
     st.error(error, icon=":material/error:")
-    if columns:
+    if columns and "Column mapping" not in error:
         st.caption("If a column was not recognised, choose it under **Column mapping** below.")
 _mapping_widgets(expanded=bool(error) or bool(mapping))
 if error:
@@ -99,7 +113,7 @@ if summary["users"] < 2 or summary["items"] < 2:
 label = st.text_input(
     "Name for this data set", value=ratings_file.name.rsplit(".", 1)[0], key="upload_label"
 )
-if st.button("Use this data set", type="primary", icon=":material/done:"):
+if st.button("Use this data set", type="primary", icon=":material/done:", key="upload_use"):
     saved = uploads.save_upload(
         raw,
         ratings_file.name,

@@ -14,7 +14,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .errors import DataError, MissingColumnError
 
 Source = str | os.PathLike | bytes | BinaryIO
 
@@ -376,10 +376,14 @@ def read_ratings(
     for role, aliases in COLUMN_ALIASES.items():
         col = _find_column(df.columns, aliases, mapping.get(role), role, display)
         if col is None and role != "timestamp":
-            raise DataError(
+            columns = [str(c) for c in df.columns]
+            raise MissingColumnError(
                 f"{display} has no {role.replace('_id', '')} column (its columns are "
-                f"{[str(c) for c in df.columns]}). Name it one of {', '.join(aliases[:3])}, or "
-                f"map it explicitly: mapping={{'{role}': '<your column>'}}."
+                f"{columns}). Rename the column that holds them to one of "
+                f"{', '.join(aliases[:3])}.",
+                file=display,
+                role=role,
+                columns=columns,
             )
         if col is not None:
             cols[role] = col
