@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from collab_core.analysis import similar_min_ratings
 from ui import context, state, widgets
 
 st.title("Similar movies")
@@ -22,13 +23,16 @@ with c1:
     query = widgets.movie_picker(ds, "Movie", key=state.SIMILAR_PICK)
 k = c2.slider("How many", 5, 50, 10, key="similar_k")
 metric = c3.radio("Metric", ["cosine", "euclidean"], key="similar_metric")
+default_min = similar_min_ratings(ds.items["n_ratings"])
 min_ratings = c4.number_input(
     "Min. ratings",
     0,
     1000,
-    5,
-    key="similar_min",
-    help="Leave out rarely-rated movies, whose embeddings are noisy.",
+    default_min,
+    key=state.SIMILAR_MIN,
+    help="Leave out rarely-rated movies: few people shaped their embeddings. The default "
+    f"({default_min}) made the lists whose movies the query's fans liked best, measured on "
+    "people the model never saw (see the README).",
 )
 if query is None:
     st.info("Choose a movie.")
@@ -60,7 +64,7 @@ event = st.dataframe(
             min_value=float(min(0.0, table[value].min())) if len(table) else 0.0,
             max_value=float(max(1.0, table[value].max())) if len(table) else 1.0,
         ),
-        "bias": st.column_config.NumberColumn(format="%.3f"),
+        "bias": st.column_config.NumberColumn("bias (stars)", format="%+.2f"),
         "year": st.column_config.NumberColumn(format="%d"),
     },
 )

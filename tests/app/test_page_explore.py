@@ -123,5 +123,11 @@ def test_two_movies_sharing_a_title_stay_apart(open_page):
     at.sidebar.selectbox(key="model_id").set_value(stored.model_id).run()
     at.selectbox(key="similar_pick").set_value(less_rated).run()
     no_errors(at)
-    assert at.subheader[0].value == "Movies like Twin (1990)"
+    # The title, and what tells this copy from the other one
+    assert at.subheader[0].value == "Movies like Twin (1990) · id m2, 10 ratings"
     assert any(c.value.startswith("10 ratings") for c in at.caption)
+    options = at.selectbox(key="similar_pick")
+    assert {options.format_func(i) for i in twins} == {
+        "Twin (1990) · id m1, 40 ratings",
+        "Twin (1990) · id m2, 10 ratings",
+    }
