@@ -1,9 +1,17 @@
-"""The Train page's settings: the lesson's hyper-parameters as widgets, read back as a `TrainConfig`."""
+"""The Train page's settings: the lesson's hyper-parameters as widgets, read back as a `TrainConfig`.
+
+The form is per data set: its values are kept with the data set (`state.train_form`), so leaving
+the page, switching data sets and coming back, or reloading, finds the settings last used there.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
+from collab_core import describe
+from collab_core.data import Dataset
 from collab_core.devices import CHOICES as DEVICE_CHOICES
 from collab_core.models import MODEL_DEFAULTS, OPTIMIZERS, SCHEDULES, TrainConfig
 
@@ -14,65 +22,120 @@ MODEL_NAMES = {"dot": "Dot product (lesson)", "nn": "Neural network"}
 BATCH_SIZES = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384]
 
 
-def train_config() -> TrainConfig:
+def train_config(ds: Dataset) -> TrainConfig:
     """Draw the settings and return them as a config; a bad combination stops the page with why.
 
     The fields whose tuned defaults differ between the models are keyed per model, so switching
     model shows that model's defaults (or what was typed for it before).
     """
+    saved = state.train_form()
+
+    def start(key: str, default, ok: Callable[[object], bool]):
+        """What the field shows when drawn afresh: its saved value if still valid, else `default`."""
+        value = saved.get(key, default)
+        return value if ok(value) else default
+
+    def within(lo, hi):
+        return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi
+
     kind = (
         st.segmented_control(
             "Model",
             list(MODEL_NAMES),
-            default="dot",
+            default=start("train_model", "dot", MODEL_NAMES.__contains__),
             key="train_model",
             format_func=MODEL_NAMES.get,
         )
         or "dot"
     )
     d = MODEL_DEFAULTS[kind]
+    lo_factors = 0 if kind == "nn" else 1
+
+    def key(setting: str) -> str:
+        return state.train_key(setting, kind)
+
     c1, c2, c3, c4 = st.columns(4)
     n_factors = c1.number_input(
         "n_factors",
-        0 if kind == "nn" else 1,
+        lo_factors,
         1024,
-        d["n_factors"],
-        key=f"train_factors_{kind}",
-        help="Size of each embedding (neural model: 0 picks fastai's sizes).",
+        int(start(key("factors"), d["n_factors"], within(lo_factors, 1024))),
+        key=key("factors"),
+        help="Size of each embedding. Neural model: 0 sizes each side by fastai's rule "
+        "(shown below the settings).",
     )
     wd = c2.number_input(
         "Weight decay (wd)",
         0.0,
         10.0,
-        float(d["wd"]),
+        float(start(key("wd"), d["wd"], within(0.0, 10.0))),
         step=0.01,
         format="%.4f",
-        key=f"train_wd_{kind}",
+        key=key("wd"),
     )
-    epochs = c3.number_input("Epochs", 1, 200, d["epochs"], key=f"train_epochs_{kind}")
+    epochs = c3.number_input(
+        "Epochs", 1, 200, int(start(key("epochs"), d["epochs"], within(1, 200))), key=key("epochs")
+    )
     # The models' tuned rates differ (dot 0.03, nn 0.005); the LR finder's button writes this one.
     lr = c4.number_input(
         "Learning rate",
         1e-6,
         10.0,
-        float(d["lr"]),
+        float(start(key("lr"), d["lr"], within(1e-6, 10.0))),
         step=1e-3,
         format="%.5f",
-        key=state.lr_key(kind),
+        key=key("lr"),
     )
     c1, c2, c3, c4 = st.columns(4)
-    bs = c1.select_slider("Batch size", BATCH_SIZES, value=d["bs"], key=f"train_bs_{kind}")
-    optimizer = c2.selectbox("Optimizer", OPTIMIZERS, key="train_opt")
-    momentum = c3.number_input("Momentum / Adam β1", 0.0, 0.99, 0.9, step=0.05, key="train_mom")
-    schedule = c4.selectbox("LR schedule", SCHEDULES, key="train_schedule")
+    bs = c1.select_slider(
+        "Batch size",
+        BATCH_SIZES,
+        value=start(key("bs"), d["bs"], BATCH_SIZES.__contains__),
+        key=key("bs"),
+    )
+    optimizer = c2.selectbox(
+        "Optimizer",
+        OPTIMIZERS,
+        index=OPTIMIZERS.index(start("train_opt", "adam", OPTIMIZERS.__contains__)),
+        key="train_opt",
+    )
+    momentum = c3.number_input(
+        "Momentum / Adam β1",
+        0.0,
+        0.99,
+        float(start("train_mom", 0.9, within(0.0, 0.99))),
+        step=0.05,
+        key="train_mom",
+    )
+    schedule = c4.selectbox(
+        "LR schedule",
+        SCHEDULES,
+        index=SCHEDULES.index(start("train_schedule", "one_cycle", SCHEDULES.__contains__)),
+        key="train_schedule",
+    )
     device = st.selectbox(
         "Device",
         DEVICE_CHOICES,
+        index=DEVICE_CHOICES.index(start("train_device", "auto", DEVICE_CHOICES.__contains__)),
         key="train_device",
         help="'auto' takes a CUDA GPU, then Apple MPS, then the CPU.",
     )
+    state.save_train_form(
+        {
+            "train_model": kind,
+            key("factors"): int(n_factors),
+            key("wd"): float(wd),
+            key("epochs"): int(epochs),
+            key("lr"): float(lr),
+            key("bs"): int(bs),
+            "train_opt": optimizer,
+            "train_mom": float(momentum),
+            "train_schedule": schedule,
+            "train_device": device,
+        }
+    )
     with user_errors():
-        return TrainConfig(
+        config = TrainConfig(
             model=kind,
             n_factors=int(n_factors),
             wd=float(wd),
@@ -84,3 +147,8 @@ def train_config() -> TrainConfig:
             schedule=schedule,
             device=device,
         )
+    if kind == "nn":
+        st.caption(
+            "Embedding size: " + describe.embedding_size(config.key(), ds.n_users, ds.n_items)
+        )
+    return config

@@ -35,3 +35,19 @@ def _decode(obj):
 def plotly_figures(at: AppTest) -> list[dict]:
     """The Plotly figures on the page, as the browser receives them (arrays as lists)."""
     return [_decode(json.loads(el.proto.spec)) for el in at.get("plotly_chart")]
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    """Follow the sidebar link to `page` (a key of `ui.nav.PAGES`) in the same session, and run."""
+    from ui import nav
+
+    return at.switch_page(f"../../app_pages/{nav.PAGES[page][0]}").run()
+
+
+def sidebar_text(at: AppTest) -> str:
+    """Everything the sidebar says in words (markdown and captions)."""
+    return "\n".join(e.value for e in [*at.sidebar.markdown, *at.sidebar.caption])
+
+
+def toasts(at: AppTest) -> list[str]:
+    return [t.value for t in at.toast]
