@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from collab_core.models import TrainConfig
+from collab_core.config import TrainConfig
 from ui import cached, context, nav, widgets
 from ui.training import default_model_button
 

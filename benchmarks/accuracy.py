@@ -23,10 +23,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from collab_core.config import TrainConfig
 from collab_core.data import Dataset, load_dataset
 from collab_core.devices import describe_machine
 from collab_core.evaluate import bias_baseline, global_mean_baseline, rmse
-from collab_core.models import TrainConfig
 from collab_core.splits import random_split
 from collab_core.training import fit
 

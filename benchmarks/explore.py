@@ -114,8 +114,9 @@ def main() -> None:
     import torch
 
     from collab_core.analysis import Explorer
+    from collab_core.config import TrainConfig
     from collab_core.data import load_dataset
-    from collab_core.models import TrainConfig, build_model
+    from collab_core.models import build_model
     from collab_core.store import default_model
 
     print(f"machine: {describe_machine()}, numpy {np.__version__}")

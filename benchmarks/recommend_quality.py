@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from collab_core import recommend as R
     from collab_core.analysis import Explorer
+    from collab_core.config import TrainConfig
     from collab_core.data import load_dataset
-    from collab_core.models import TrainConfig
     from collab_core.training import fit
 
     priors = args.prior or [R.PROFILE_PRIOR]

@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     def train_dot_via_store() -> None:
-        from collab_core.models import TrainConfig
+        from collab_core.config import TrainConfig
         from collab_core.store import ModelStore
 
         store = ModelStore(store_dir.name)
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"store: {out['model_mb']} MB of weights, load {out['store_load_ms']:.1f} ms")
 
     def train_with_fit(model: str) -> None:
-        from collab_core.models import TrainConfig
+        from collab_core.config import TrainConfig
         from collab_core.training import fit
 
         config = TrainConfig(model=model, epochs=args.epochs, device=args.device)

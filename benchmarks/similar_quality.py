@@ -38,10 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from collab_core.analysis import SIMILAR_MIN_RATINGS, Explorer
+    from collab_core.config import TrainConfig
     from collab_core.data import load_dataset
     from collab_core.devices import describe_machine
     from collab_core.evaluate import fans_lift
-    from collab_core.models import TrainConfig
     from collab_core.training import fit
 
     print(describe_machine())

@@ -34,8 +34,8 @@ def main() -> None:
     if args.home:
         os.environ["COLLAB_EXPLORER_HOME"] = args.home
 
+    from collab_core.config import TrainConfig
     from collab_core.data import load_dataset
-    from collab_core.models import TrainConfig
     from collab_core.store import ModelStore
 
     ds = load_dataset()
@@ -58,7 +58,7 @@ def main() -> None:
     print(f"machine: {describe_machine()}")
     print(f"data: {ds.name}, {len(ds.ratings):,} ratings, {ds.n_users} users, {ds.n_items} items")
     print(
-        f"model {sm.model_id}: {config.model}, {config.n_factors} factors, "
+        f"model {sm.model_id}: {config.model}, {config.resolved().n_factors} factors, "
         f"{sm.meta['size'] / 1e6:.2f} MB weights, valid RMSE {sm.metrics['valid_rmse']:.4f}, "
         f"stored in {store.root}"
     )

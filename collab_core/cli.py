@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from .config import MODELS, TrainConfig
+from .devices import CHOICES as DEVICES
 from .errors import CollabError
 
 
@@ -85,34 +87,28 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
     """The TrainConfig flags shared by `train` and `evaluate`; unset ones keep the tuned defaults."""
-    p.add_argument(
-        "--model", choices=["dot", "nn"], default="dot", help="dot product or neural net"
-    )
+    p.add_argument("--model", choices=MODELS, default="dot", help="dot product or neural net")
     p.add_argument("--factors", type=int, help="embedding size (n_factors)")
     p.add_argument("--wd", type=float, help="weight decay (per-example L2)")
     p.add_argument("--epochs", type=int, help="training epochs")
     p.add_argument("--lr", type=float, help="(peak) learning rate")
     p.add_argument("--bs", type=int, help="batch size (0 = full batch)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--seed", type=int, default=42, help="random seed (split and initial weights)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def config_from_args(args: argparse.Namespace):
-    from .models import TrainConfig
-
-    given = {
-        "n_factors": args.factors,
-        "wd": args.wd,
-        "epochs": args.epochs,
-        "lr": args.lr,
-        "bs": args.bs,
-    }
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    # A flag left out is None, which a TrainConfig reads as "the model's tuned default".
     return TrainConfig(
         model=args.model,
+        n_factors=args.factors,
+        wd=args.wd,
+        epochs=args.epochs,
+        lr=args.lr,
+        bs=args.bs,
         seed=args.seed,
         device=args.device,
-        **{k: v for k, v in given.items() if v is not None},
     )
 
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import os
 import platform
-
-import torch
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
 
+if TYPE_CHECKING:
+    import torch
+
+# The device choices everywhere (configs, the CLI, the Train page). torch is imported inside the
+# functions below, so the CLI can build its parser from this list without loading torch (~1 s).
 CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
 def mps_available() -> bool:
+    import torch
+
     backend = getattr(torch.backends, "mps", None)
     return bool(backend is not None and backend.is_available())
 
@@ -23,6 +29,8 @@ def pick_device(choice: str = "auto") -> torch.device:
     An explicit "cuda" or "mps" that this machine lacks is a `ConfigError` (never a silent fallback,
     so a benchmark asked to run on the GPU does not quietly measure the CPU).
     """
+    import torch
+
     choice = (choice or "auto").lower()
     if choice not in CHOICES:
         raise ConfigError(f"Unknown device {choice!r}; choose one of {', '.join(CHOICES)}.")
@@ -47,6 +55,8 @@ def pick_device(choice: str = "auto") -> torch.device:
 
 def describe(device: torch.device) -> str:
     """A short human name for a device, e.g. 'cuda (NVIDIA H100)' or 'cpu (2 threads)'."""
+    import torch
+
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     if device.type == "cpu":
@@ -68,6 +78,8 @@ def cpu_name() -> str:
 def describe_machine() -> str:
     """OS, CPU, cores, Python, torch and its threads, and the load average (a shared machine's
     figures are pessimistic: the load says how much)."""
+    import torch
+
     load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "?"
     return (
         f"{platform.platform()}, {cpu_name()}, {os.cpu_count()} CPUs, Python "

@@ -1,17 +1,20 @@
-"""The Train page's experiments as plain configs: a one-setting sweep and the lesson's comparison.
+"""The Train page's experiments (a one-setting sweep, the lesson's comparison) as configs and results.
 
-Both are lists of `TrainConfig`s built from a starting config, so a script, a test or a notebook
-can train exactly what the page trains (each through the model store, like any other model).
+`sweep_configs` / `comparison_configs` build the `TrainConfig`s from a starting config, so a
+script, a test or a notebook can train exactly what the page trains; `run_sweep` /
+`run_comparison` train them with a given trainer (the store, like any other model) and return one
+DataFrame row per run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
 
+from .config import TrainConfig
 from .errors import ConfigError
-from .models import TrainConfig
 from .store import StoredModel
 
 # The sweep's settings and their default values: too little weight decay overfits, too much
@@ -39,18 +42,13 @@ def sweep_configs(base: TrainConfig, param: str, values=None) -> list[TrainConfi
     if not len(values):
         raise ConfigError(f"Choose at least one value of {param} to sweep.")
     cast = int if param == "n_factors" else float
-    return [_replace(base, **{param: cast(v)}) for v in sorted(set(values))]
+    return [replace(base, **{param: cast(v)}) for v in sorted(set(values))]
 
 
 def comparison_configs(device: str = "auto") -> dict[str, TrainConfig]:
     """The lesson's comparison (`COMPARISON`), each from the default config, by label."""
     base = TrainConfig(device=device)
-    return {label: _replace(base, **overrides) for label, overrides in COMPARISON.items()}
-
-
-def _replace(config: TrainConfig, **changes) -> TrainConfig:
-    """A copy with `changes`, checked like any config (`TrainConfig.from_dict`)."""
-    return TrainConfig.from_dict({**config.key(), "device": config.device, **changes})
+    return {label: replace(base, **overrides) for label, overrides in COMPARISON.items()}
 
 
 # How an experiment trains one config: (config, label) -> the trained (or stored) model; the label

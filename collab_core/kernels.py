@@ -46,8 +46,8 @@ def _jit(parallel: bool = False):
 if AVAILABLE:
 
     @_jit()
-    def _accumulate(data, perm, start, stop, state, scratch, n_users, lo, hi, c_wd):
-        """Forward pass and gradient of one batch, summed per touched row into `grad`.
+    def _accumulate(data, batch, state, scratch, n_users, lo, hi, c_wd):
+        """Forward pass and gradient of the ratings `batch`, summed per touched row into `grad`.
 
         `slot[row]` is the row's position in `rows`/`grad` (-1: not touched yet), so a row seen
         twice in the batch accumulates in place. Returns (squared-error sum, n touched, d loss/d g).
@@ -58,13 +58,13 @@ if AVAILABLE:
         table, g = state[0], state[3]
         slot, rows, grad, bu, bi, dx = scratch
         k = table.shape[1] - 1
-        n = stop - start
+        n = len(batch)
         span, lo32 = np.float32(hi - lo), np.float32(lo)
         c_dx = np.float32(2.0 * (hi - lo) / n)  # d mean-squared-error / d logit, over s(1-s) err
         c = np.float32(c_wd)
         g0 = g[0]
         for j in range(n):  # gather the batch's indices
-            e = perm[start + j]
+            e = batch[j]
             bu[j] = users[e]
             bi[j] = items[e] + n_users
             dx[j] = ratings[e]
@@ -103,71 +103,88 @@ if AVAILABLE:
         return loss, n_rows, g_grad
 
     @_jit()
-    def _update_span(state, scratch, p0, p1, hyper, adam):
+    def _adam(w, grad, m, v, h):
+        """Adam on one weight: (new weight, m, v). `h` holds (lr, beta1, beta2, eps, 1 / bias
+        correction 1, 1 / bias correction 2, 1 - beta1, 1 - beta2) in the weight's precision."""
+        lr, b1, b2, eps, ibc1, ibc2, one_b1, one_b2 = h
+        m = b1 * m + one_b1 * grad
+        v = b2 * v + one_b2 * grad * grad
+        return w - lr * (m * ibc1) / (math.sqrt(v * ibc2) + eps), m, v
+
+    @_jit()
+    def _momentum(w, grad, m, h):
+        """SGD with momentum (beta1 in `h`, as for `_adam`) on one weight: (new weight, m)."""
+        m = h[1] * m + grad
+        return w - h[0] * m, m
+
+    @_jit()
+    def _hyper(lr, b1, b2, bc1, bc2):
+        """`_adam`'s `h` in float32 (for the table) and in float64 (for the global bias)."""
+        f = np.float32
+        h32 = (
+            f(lr),
+            f(b1),
+            f(b2),
+            f(1e-8),
+            f(1.0 / bc1),
+            f(1.0 / bc2),
+            f(1.0) - f(b1),
+            f(1.0) - f(b2),
+        )
+        h64 = (lr, b1, b2, 1e-8, 1.0 / bc1, 1.0 / bc2, 1.0 - b1, 1.0 - b2)
+        return h32, h64
+
+    @_jit()
+    def _update_span(state, scratch, p0, p1, h, adam):
         """Lazy Adam (or SGD momentum) on touched rows `rows[p0:p1]`; resets their `slot`."""
         table, m, v = state[0], state[1], state[2]
         slot, rows, grad = scratch[0], scratch[1], scratch[2]
-        lr, b1, b2, eps, ibc1, ibc2 = hyper
-        one_b1, one_b2 = np.float32(1.0) - b1, np.float32(1.0) - b2
         for p in range(p0, p1):
             row = rows[p]
             slot[row] = -1
             if adam:
                 for f in range(table.shape[1]):
-                    gr = grad[p, f]
-                    mm = b1 * m[row, f] + one_b1 * gr
-                    vv = b2 * v[row, f] + one_b2 * gr * gr
-                    m[row, f] = mm
-                    v[row, f] = vv
-                    table[row, f] -= lr * (mm * ibc1) / (math.sqrt(vv * ibc2) + eps)
+                    table[row, f], m[row, f], v[row, f] = _adam(
+                        table[row, f], grad[p, f], m[row, f], v[row, f], h
+                    )
             else:
                 for f in range(table.shape[1]):
-                    mm = b1 * m[row, f] + grad[p, f]
-                    m[row, f] = mm
-                    table[row, f] -= lr * mm
+                    table[row, f], m[row, f] = _momentum(table[row, f], grad[p, f], m[row, f], h)
 
     @_jit()
-    def _global_step(state, g_grad, lr, b1, b2, bc1, bc2, adam):
-        """The global bias's optimiser step (`gs` = [unused, m, v] in float64)."""
+    def _global_step(state, grad, h, adam):
+        """The global bias's step, in float64 (`gs` = [unused, m, v]), stored as float32."""
         g, gs = state[3], state[4]
         if adam:
-            gs[1] = b1 * gs[1] + (1.0 - b1) * g_grad
-            gs[2] = b2 * gs[2] + (1.0 - b2) * g_grad * g_grad
-            upd = (gs[1] / bc1) / (math.sqrt(gs[2] / bc2) + 1e-8)
+            w, gs[1], gs[2] = _adam(np.float64(g[0]), np.float64(grad), gs[1], gs[2], h)
         else:
-            gs[1] = b1 * gs[1] + g_grad
-            upd = gs[1]
-        g[0] = np.float32(g[0] - lr * upd)
-
-    def _hyper(lr, b1, b2, bc1, bc2):
-        f = np.float32
-        return (f(lr), f(b1), f(b2), f(1e-8), f(1.0 / bc1), f(1.0 / bc2))
-
-    _hyper = _jit()(_hyper)
+            w, gs[1] = _momentum(np.float64(g[0]), np.float64(grad), gs[1], h)
+        g[0] = np.float32(w)
 
     @_jit()
-    def _step(data, perm, start, stop, state, scratch, n_users, lo, hi, wd, opt):
+    def _step(data, batch, state, scratch, n_users, lo, hi, wd, opt):
         """One batch on one thread: gradient pass, row updates, global bias. Returns the loss sum."""
         lr, b1, b2, bc1, bc2, adam = opt
         loss, n_rows, g_grad = _accumulate(
-            data, perm, start, stop, state, scratch, n_users, lo, hi, 2.0 * wd / (stop - start)
+            data, batch, state, scratch, n_users, lo, hi, 2.0 * wd / len(batch)
         )
-        _update_span(state, scratch, 0, n_rows, _hyper(lr, b1, b2, bc1, bc2), adam)
-        _global_step(state, g_grad, lr, b1, b2, bc1, bc2, adam)
+        h32, h64 = _hyper(lr, b1, b2, bc1, bc2)
+        _update_span(state, scratch, 0, n_rows, h32, adam)
+        _global_step(state, g_grad, h64, adam)
         return loss
 
     @_jit(parallel=True)
-    def _step_par(data, perm, start, stop, state, scratch, n_users, lo, hi, wd, opt, n_chunks):
+    def _step_par(data, batch, state, scratch, n_users, lo, hi, wd, opt, n_chunks):
         """`_step` with the row updates split into `n_chunks` spans on numba's threads."""
         lr, b1, b2, bc1, bc2, adam = opt
         loss, n_rows, g_grad = _accumulate(
-            data, perm, start, stop, state, scratch, n_users, lo, hi, 2.0 * wd / (stop - start)
+            data, batch, state, scratch, n_users, lo, hi, 2.0 * wd / len(batch)
         )
-        hyper = _hyper(lr, b1, b2, bc1, bc2)
+        h32, h64 = _hyper(lr, b1, b2, bc1, bc2)
         size = (n_rows + n_chunks - 1) // n_chunks
         for ch in prange(n_chunks):
-            _update_span(state, scratch, ch * size, min(n_rows, (ch + 1) * size), hyper, adam)
-        _global_step(state, g_grad, lr, b1, b2, bc1, bc2, adam)
+            _update_span(state, scratch, ch * size, min(n_rows, (ch + 1) * size), h32, adam)
+        _global_step(state, g_grad, h64, adam)
         return loss
 
     @_jit()
@@ -279,19 +296,19 @@ class DotKernel:
         numba.set_num_threads(n)
         return n
 
-    def step(self, users, items, ratings, perm, start: int, stop: int, lr: float, mom: float):
-        """One batch: ratings `perm[start:stop]`. Returns the batch's mean squared error."""
+    def step(self, users, items, ratings, batch: np.ndarray, lr: float, mom: float) -> float:
+        """One batch: the ratings at indices `batch` (int64). Returns its mean squared error."""
         self.t += 1
         b1, b2 = mom, 0.99
         bc1, bc2 = (1 - b1**self.t, 1 - b2**self.t) if self.adam else (1.0, 1.0)
         opt = (float(lr), float(b1), b2, bc1, bc2, self.adam)
-        args = ((users, items, ratings), perm, start, stop, self.state, self.scratch, self.n_users)
+        args = ((users, items, ratings), batch, self.state, self.scratch, self.n_users)
         hyper = (self.lo, self.hi, self.wd, opt)
         if self.threads > 1:
             loss = _step_par(*args, *hyper, 4 * self._pool())
         else:
             loss = _step(*args, *hyper)
-        return loss / (stop - start)
+        return loss / len(batch)
 
     def score(self, users, items, ratings, user_ok, item_ok) -> tuple[float, float]:
         """(MSE, MAE) on a rating set, like `DotProductBias.predict` would give."""
@@ -325,8 +342,8 @@ def failure(threads: int = 1) -> str | None:
                     np.zeros((3, 3), np.float32), np.zeros(1), 1, (0.0, 5.5), 0.1, True, 2, threads
                 )
                 u, i = np.zeros(2, np.int32), np.array([0, 1], np.int32)  # as training gives
-                r, perm = np.array([4.0, 2.0], np.float32), np.arange(2, dtype=np.int64)
-                kernel.step(u, i, r, perm, 0, 2, 0.01, 0.9)
+                r, batch = np.array([4.0, 2.0], np.float32), np.arange(2, dtype=np.int64)
+                kernel.step(u, i, r, batch, 0.01, 0.9)
                 ok = np.ones(1, bool), np.ones(2, bool)
                 mse, _ = kernel.score(u, i, r, *ok)
                 if not math.isfinite(mse):

@@ -1,9 +1,8 @@
-"""The two models of the lesson: `DotProductBias` and `CollabNN`, their `TrainConfig`, `build_model`."""
+"""The models and the one interface they share: `CollabModel`; `DotProductBias`, `CollabNN`, `FactorModel`."""
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,136 +15,7 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
-MODELS = ("dot", "nn")
-OPTIMIZERS = ("adam", "sgd")
-SCHEDULES = ("one_cycle", "cosine_restarts", "constant")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-
-# Per-model defaults for the fields left as None: the best settings found by
-# `python benchmarks/accuracy.py` (several seeds of ML-100k 80/20; see the README table).
-MODEL_DEFAULTS: dict[str, dict] = {
-    "dot": {"n_factors": 64, "wd": 0.15, "epochs": 10, "lr": 0.03, "bs": 4096},
-    "nn": {"n_factors": 0, "wd": 0.01, "epochs": 14, "lr": 0.005, "bs": 1024},
-}
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that decides a trained model; also (minus `device`) the model-store key.
-
-    Fields left as None take the chosen model's tuned default (`MODEL_DEFAULTS`) when the config is
-    built, so `TrainConfig()` and `TrainConfig(model="nn")` are each the best configuration found.
-    (Because of that, switch model with `TrainConfig(model="nn", ...)`, not `dataclasses.replace`,
-    which would keep the dot model's resolved values.)
-
-    - `n_factors`: embedding size of the dot model; for `nn` it is ignored unless `nn_emb_sizes` is
-      None and `n_factors > 0`, in which case both embeddings get that size.
-    - `wd`: L2 weight decay added to the loss, per example, on the embedding rows in the batch
-      (see `training.fit`).
-    - `bs`: batch size; 0 (or any value >= the number of ratings) means full batch.
-    - `nn_bias`: give `CollabNN` learned user and item bias terms added to the MLP's output (off
-      by default: with BatchNorm it did not lower the RMSE on several ML-100k seeds).
-    - `nn_swa_start`: `CollabNN` only; after this fraction of the run's steps the weights (and
-      BatchNorm statistics) are averaged over every later step (SWA), and the average is what is
-      validated and returned. 1.0 turns it off. Default 0.5: with 14 epochs it took ML-100k's
-      validation RMSE from 0.931 (10 epochs, no averaging) to 0.923, lower on every seed tried.
-    """
-
-    model: str = "dot"
-    n_factors: int | None = None
-    wd: float | None = None
-    epochs: int | None = None
-    lr: float | None = None
-    bs: int | None = None
-    optimizer: str = "adam"
-    momentum: float = 0.9
-    schedule: str = "one_cycle"
-    nn_layers: tuple[int, ...] = (100, 50)
-    nn_dropout: float = 0.2
-    nn_emb_dropout: float = 0.05
-    nn_batchnorm: bool = True
-    nn_emb_sizes: tuple[int, int] | None = None
-    nn_bias: bool = False
-    nn_swa_start: float = 0.5
-    valid_frac: float = 0.2
-    seed: int = 42
-    device: str = field(default="auto", compare=False)
-
-    def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise ConfigError(f"model must be one of {MODELS}, not {self.model!r}.")
-        for name, value in MODEL_DEFAULTS[self.model].items():
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, value)
-        # Tuples survive JSON round trips as lists; store them as tuples so keys compare equal.
-        object.__setattr__(self, "nn_layers", tuple(int(x) for x in self.nn_layers))
-        if self.nn_emb_sizes is not None:
-            object.__setattr__(self, "nn_emb_sizes", tuple(int(x) for x in self.nn_emb_sizes))
-        self._validate()
-
-    def _validate(self) -> None:
-        def bad(msg: str) -> ConfigError:
-            return ConfigError(f"Invalid training setting: {msg}")
-
-        if self.optimizer not in OPTIMIZERS:
-            raise bad(f"optimizer must be one of {OPTIMIZERS}, not {self.optimizer!r}.")
-        if self.schedule not in SCHEDULES:
-            raise bad(f"schedule must be one of {SCHEDULES}, not {self.schedule!r}.")
-        if self.device not in DEVICES:
-            raise bad(f"device must be one of {DEVICES}, not {self.device!r}.")
-        if self.model == "dot" and not 1 <= self.n_factors <= 4096:
-            raise bad(f"n_factors must be between 1 and 4096, not {self.n_factors}.")
-        if self.model == "nn" and not 0 <= self.n_factors <= 4096:
-            raise bad(
-                f"n_factors must be between 0 (automatic sizes) and 4096, not {self.n_factors}."
-            )
-        if not (self.wd >= 0 and math.isfinite(self.wd)):
-            raise bad(f"wd (weight decay) must be a number >= 0, not {self.wd}.")
-        if not 1 <= self.epochs <= 10_000:
-            raise bad(f"epochs must be between 1 and 10000, not {self.epochs}.")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise bad(f"lr (learning rate) must be a number > 0, not {self.lr}.")
-        if self.bs < 0:
-            raise bad(f"bs (batch size) must be >= 0 (0 means full batch), not {self.bs}.")
-        if not 0 <= self.momentum < 1:
-            raise bad(f"momentum must be in [0, 1), not {self.momentum}.")
-        if not 0 < self.valid_frac < 1:
-            raise bad(f"valid_frac must be between 0 and 1 (exclusive), not {self.valid_frac}.")
-        if any(h < 1 for h in self.nn_layers):
-            raise bad(f"nn_layers must be positive layer sizes, not {self.nn_layers}.")
-        if not 0 <= self.nn_swa_start <= 1:
-            raise bad(
-                f"nn_swa_start must be in [0, 1] (1 turns averaging off), not {self.nn_swa_start}."
-            )
-        for name in ("nn_dropout", "nn_emb_dropout"):
-            if not 0 <= getattr(self, name) < 1:
-                raise bad(f"{name} must be in [0, 1), not {getattr(self, name)}.")
-        if self.nn_emb_sizes is not None and (
-            len(self.nn_emb_sizes) != 2 or min(self.nn_emb_sizes) < 1
-        ):
-            raise bad(
-                f"nn_emb_sizes must be two positive sizes (user, item), not {self.nn_emb_sizes}."
-            )
-
-    def key(self) -> dict:
-        """Every field that changes the trained weights (all but `device`), JSON-ready."""
-        d = dataclasses.asdict(self)
-        d.pop("device")
-        d["nn_layers"] = list(self.nn_layers)
-        d["nn_emb_sizes"] = None if self.nn_emb_sizes is None else list(self.nn_emb_sizes)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TrainConfig:
-        """Rebuild a config from `key()` (or `asdict`) output; unknown keys are an error."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ConfigError(
-                f"Unknown training settings {unknown}; known ones are {sorted(names)}."
-            )
-        return cls(**d)
-
+    from .config import TrainConfig
 
 # ---------------------------------------------------------------------------------------------
 # Output range: the link between a model's logit and a rating
@@ -781,6 +651,7 @@ def build_model(
         raise ConfigError(
             f"A model needs at least one user and one item (got {n_users}, {n_items})."
         )
+    config = config.resolved()
     if config.model == "dot":
         return DotProductBias(n_users, n_items, config.n_factors, y_range, global_mean)
     return CollabNN(

@@ -34,8 +34,8 @@ from .errors import StoreError, TrainingCancelled
 if TYPE_CHECKING:
     from torch import nn
 
+    from .config import TrainConfig
     from .data import Dataset
-    from .models import TrainConfig
     from .training import TrainEvent
 
 # Bump when the file layout or the meaning of stored weights changes: old entries then miss.
@@ -447,7 +447,8 @@ class ModelStore:
         import torch
         from safetensors.torch import load as load_safetensors
 
-        from .models import TrainConfig, build_model
+        from .config import TrainConfig
+        from .models import build_model
 
         meta = self._read_meta(model_id)
         if dataset is not None and config is not None:
@@ -614,7 +615,7 @@ def default_model(
     cancel: Callable[[], bool] | None = None,
 ) -> StoredModel:
     """The default `TrainConfig` trained on `dataset`, through the store (instant once trained)."""
-    from .models import TrainConfig
+    from .config import TrainConfig
 
     return (store or ModelStore()).get_or_train(
         dataset, TrainConfig(), callback=callback, cancel=cancel

@@ -27,7 +27,9 @@ slices of one permutation per epoch. Two engines run that same algorithm:
 
 Both draw the same permutation from the seed and use the same schedule, so they give the same model up
 to float rounding (validation RMSE equal to ~1e-6 on ML-100k). `$COLLAB_EXPLORER_ENGINE` ("auto",
-"numba", "torch") picks one for benchmarks and tests. The neural model always trains through autograd.
+"numba", "torch") picks one for benchmarks and tests. The neural model trains through autograd
+(`_Autograd`). All three engines answer the same calls (`_Engine`: step a batch, sync the weights
+into the model, score a rating set), so `fit` is one loop whatever trains.
 """
 
 from __future__ import annotations
@@ -46,10 +48,11 @@ import torch
 from torch import Tensor
 
 from . import kernels
+from .config import TrainConfig
 from .data import Dataset
 from .devices import pick_device
 from .errors import ConfigError, TrainingCancelled
-from .models import CollabNN, DotProductBias, TrainConfig, build_model, default_y_range
+from .models import CollabNN, DotProductBias, build_model, default_y_range
 from .splits import random_split
 
 PREDICT_CHUNK = 1 << 20
@@ -91,7 +94,7 @@ class TrainResult:
     history: list[dict]
     metrics: dict
     device: str
-    config: TrainConfig
+    config: TrainConfig  # resolved: every setting as it was trained
 
 
 @dataclass
@@ -147,6 +150,11 @@ def _prepare(dataset: Dataset, config: TrainConfig, train, valid, device):
     return tr, va
 
 
+def _batch_size(config: TrainConfig, n: int) -> int:
+    """`config.bs`, or all `n` ratings when it is 0 (full batch) or at least `n`."""
+    return n if config.bs == 0 or config.bs >= n else config.bs
+
+
 def _seen(idx: Tensor, n: int) -> Tensor:
     seen = torch.zeros(n, dtype=torch.bool, device=idx.device)
     seen[idx.long()] = True
@@ -195,32 +203,109 @@ def _schedule(config: TrainConfig, total_steps: int) -> Callable[[int], tuple[fl
 
 
 # ---------------------------------------------------------------------------------------------
-# Steppers: one optimisation step on a batch, for each kind of model
+# Evaluation helpers
 
 
-class _FusedDot:
-    """Fused forward/backward and lazy row-wise Adam/SGD for `DotProductBias` (no autograd).
+@torch.no_grad()
+def predict_tensors(model: torch.nn.Module, u: Tensor, i: Tensor) -> Tensor:
+    """`model.predict` in chunks (so 5M validation ratings do not need 5M-row activations)."""
+    out = [
+        model.predict(u[s : s + PREDICT_CHUNK], i[s : s + PREDICT_CHUNK])
+        for s in range(0, len(u), PREDICT_CHUNK)
+    ]
+    return torch.cat(out) if out else torch.zeros(0)
 
-    Users and items share one table (items after users, bias as the last column), so a batch costs
-    one gather, one `unique`, one scatter and one optimiser update instead of four of each.
+
+def _score(model: torch.nn.Module, data: _Tensors) -> tuple[float, float]:
+    """(MSE, MAE) of the model on `data`."""
+    if len(data) == 0:
+        return float("nan"), float("nan")
+    model.eval()
+    err = predict_tensors(model, data.u, data.i) - data.r.cpu()
+    return float(err.double().square().mean()), float(err.double().abs().mean())
+
+
+# ---------------------------------------------------------------------------------------------
+# Engines: each trains one model on the training ratings, one batch per call
+
+
+class _Engine:
+    """What `fit` and `lr_find` ask of every engine; this base scores through `model.predict`.
+
+    - `step(batch, lr, mom)`: one optimiser step on the training ratings at indices `batch`
+      (int64, on the data's device); returns their mean squared error.
+    - `sync()`: put the engine's current weights into the model.
+    - `score(data)`: (MSE, MAE) of the synced weights on a rating set, as `model.predict` gives.
     """
 
-    def __init__(self, model: DotProductBias, config: TrainConfig, device: torch.device):
-        self.model, self.k, self.wd = model, model.n_factors, config.wd
-        self.n_users = model.n_users
-        self.lo, self.hi = model.y_range
-        self.adam = config.optimizer == "adam"
+    def __init__(self, model: torch.nn.Module, data: _Tensors):
+        self.model, self.data = model, data
+
+    def step(self, batch: Tensor, lr: float, mom: float) -> float:
+        raise NotImplementedError
+
+    def sync(self) -> None:
+        pass
+
+    def score(self, data: _Tensors) -> tuple[float, float]:
+        return _score(self.model, data)
+
+
+def _adam_or_momentum(m: Tensor, v: Tensor | None, grad: Tensor, t: int, mom: float) -> Tensor:
+    """Update the moments in place with `grad`: Adam (beta1 = `mom`) at step `t`, or SGD momentum
+    when `v` is None. Returns the update direction, which the caller applies times -lr."""
+    if v is None:
+        return m.mul_(mom).add_(grad)
+    b1, b2 = mom, 0.99
+    m.mul_(b1).add_(grad, alpha=1 - b1)
+    v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+    return (m / (1 - b1**t)).div_((v / (1 - b2**t)).sqrt_().add_(1e-8))
+
+
+class _DotTable(_Engine):
+    """A `DotProductBias` as the engines train it: users and items in one table, the bias as its
+    last column (`table` [n_users + n_items, k + 1]), and the global bias `g` [1], so a batch's
+    rows are one gather and one update instead of four of each."""
+
+    def __init__(self, model: DotProductBias, data: _Tensors):
+        super().__init__(model, data)
+        self.k, self.n_users = model.n_factors, model.n_users
         with torch.no_grad():
             users = torch.cat([model.u_weight.weight, model.u_bias.weight], 1)
             items = torch.cat([model.i_weight.weight, model.i_bias.weight], 1)
-            self.table = torch.cat([users, items]).to(device).contiguous()  # [nu + ni, k + 1]
-            self.g = model.global_bias.detach().to(device).clone()
-        self.m = torch.zeros_like(self.table)
-        self.v = torch.zeros_like(self.table) if self.adam else None
-        self.g_m, self.g_v = torch.zeros_like(self.g), torch.zeros_like(self.g)
+            self.table = torch.cat([users, items])
+            self.g = model.global_bias.detach().clone()
+
+    @torch.no_grad()
+    def sync(self) -> None:
+        k, nu, mdl = self.k, self.n_users, self.model
+        mdl.u_weight.weight.copy_(self.table[:nu, :k])
+        mdl.u_bias.weight.copy_(self.table[:nu, k:])
+        mdl.i_weight.weight.copy_(self.table[nu:, :k])
+        mdl.i_bias.weight.copy_(self.table[nu:, k:])
+        mdl.global_bias.copy_(self.g)
+
+
+class _FusedDot(_DotTable):
+    """The dot model in torch ops, forward and backward written out (no autograd), with lazy
+    Adam/SGD: a batch costs one gather, one `unique`, one scatter and one optimiser update.
+
+    The forward pass is `DotProductBias.logits` and `sigmoid_range` on the table's rows, op for op
+    (so the same numbers); it is written here because the backward needs its intermediate values
+    and the batch's rows, which it reads once for both.
+    """
+
+    def __init__(self, model: DotProductBias, config: TrainConfig, data: _Tensors):
+        super().__init__(model, data)
+        self.wd, (self.lo, self.hi) = config.wd, model.y_range
+        adam = config.optimizer == "adam"
+        self.m, self.g_m = torch.zeros_like(self.table), torch.zeros_like(self.g)
+        self.v = torch.zeros_like(self.table) if adam else None
+        self.g_v = torch.zeros_like(self.g) if adam else None
         self.t = 0
 
-    def step(self, u: Tensor, i: Tensor, r: Tensor, lr: float, mom: float) -> float:
+    def step(self, batch: Tensor, lr: float, mom: float) -> float:
+        u, i, r = self.data.u[batch].long(), self.data.i[batch].long(), self.data.r[batch]
         k, n = self.k, len(r)
         idx = torch.cat([u, i + self.n_users])  # [2B]: the batch's user rows, then its item rows
         rows, inv = torch.unique(idx, return_inverse=True)
@@ -237,62 +322,61 @@ class _FusedDot:
         grad[n:, :k].addcmul_(pu[:, :k], dx[:, None])
         grad[:n, k].add_(dx)
         grad[n:, k].add_(dx)
-        self.t += 1
         summed = torch.zeros(len(rows), k + 1, device=grad.device).index_add_(0, inv, grad)
-        self._update(rows, summed, lr, mom)
-        self._update_global(dx.sum().reshape(1), lr, mom)
+        self.t += 1
+        # Lazy: only the rows the batch touched get their moments and weights updated.
+        m = self.m.index_select(0, rows)
+        v = None if self.v is None else self.v.index_select(0, rows)
+        upd = _adam_or_momentum(m, v, summed, self.t, mom)
+        self.m.index_copy_(0, rows, m)
+        if v is not None:
+            self.v.index_copy_(0, rows, v)
+        self.table.index_add_(0, rows, upd, alpha=-lr)
+        self.g.sub_(lr * _adam_or_momentum(self.g_m, self.g_v, dx.sum().reshape(1), self.t, mom))
         return loss
 
-    def _update(self, rows: Tensor, g: Tensor, lr: float, mom: float) -> None:
-        m = self.m.index_select(0, rows)
-        if self.adam:
-            b1, b2, eps = mom, 0.99, 1e-8
-            v = self.v.index_select(0, rows)
-            m.mul_(b1).add_(g, alpha=1 - b1)
-            v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            self.m.index_copy_(0, rows, m)
-            self.v.index_copy_(0, rows, v)
-            bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t
-            upd = (m / bc1).div_(v.div_(bc2).sqrt_().add_(eps))
-        else:
-            m.mul_(mom).add_(g)
-            self.m.index_copy_(0, rows, m)
-            upd = m
-        self.table.index_add_(0, rows, upd, alpha=-lr)
 
-    def _update_global(self, g: Tensor, lr: float, mom: float) -> None:
-        if self.adam:
-            b1, b2 = mom, 0.99
-            self.g_m.mul_(b1).add_(g, alpha=1 - b1)
-            self.g_v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            upd = (self.g_m / (1 - b1**self.t)) / ((self.g_v / (1 - b2**self.t)).sqrt() + 1e-8)
-        else:
-            self.g_m.mul_(mom).add_(g)
-            upd = self.g_m
-        self.g.sub_(lr * upd)
+class _CompiledDot(_DotTable):
+    """The same algorithm as `_FusedDot` in numba kernels (`kernels.DotKernel`), on the CPU: a
+    batch is one compiled call on numpy views of the training tensors, and validation is scored by
+    a compiled kernel too."""
 
-    @torch.no_grad()
-    def sync(self) -> None:
-        """Copy the training table back into the model's parameters."""
-        k, nu, mdl = self.k, self.n_users, self.model
-        mdl.u_weight.weight.copy_(self.table[:nu, :k])
-        mdl.u_bias.weight.copy_(self.table[:nu, k:])
-        mdl.i_weight.weight.copy_(self.table[nu:, :k])
-        mdl.i_bias.weight.copy_(self.table[nu:, k:])
-        mdl.global_bias.copy_(self.g)
+    def __init__(self, model: DotProductBias, config: TrainConfig, data: _Tensors):
+        super().__init__(model, data)
+        self.kernel = kernels.DotKernel(
+            self.table.numpy(),
+            self.g.numpy(),
+            model.n_users,
+            model.y_range,
+            config.wd,
+            config.optimizer == "adam",
+            _batch_size(config, len(data)),
+            threads=KERNEL_THREADS,
+        )
+        # The kernel's own arrays, seen as tensors (shared memory): what `sync` copies.
+        self.table, self.g = torch.from_numpy(self.kernel.table), torch.from_numpy(self.kernel.g)
+        self.u, self.i, self.r = data.u.numpy(), data.i.numpy(), data.r.numpy()
+
+    def step(self, batch: Tensor, lr: float, mom: float) -> float:
+        return self.kernel.step(self.u, self.i, self.r, batch.numpy(), lr, mom)
+
+    def score(self, data: _Tensors) -> tuple[float, float]:
+        seen = self.model.user_seen.numpy(), self.model.item_seen.numpy()
+        return self.kernel.score(data.u.numpy(), data.i.numpy(), data.r.numpy(), *seen)
 
 
-class _Autograd:
+class _Autograd(_Engine):
     """A plain autograd step (the neural model): per-example L2 on the batch's embedding rows."""
 
     def __init__(
         self,
         model: torch.nn.Module,
         config: TrainConfig,
-        device: torch.device,
+        data: _Tensors,
         total_steps: int = 0,
     ):
-        self.model, self.wd = model, config.wd
+        super().__init__(model, data)
+        self.wd = config.wd
         # Weight averaging (SWA, `TrainConfig.nn_swa_start`): from step `avg_from` on, keep the
         # equal-weight mean of every float tensor in the state (parameters and BatchNorm running
         # statistics). Validation stopped improving once the one-cycle LR annealed; the average of
@@ -325,7 +409,8 @@ class _Autograd:
             self.opt = torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
         self.adam = config.optimizer == "adam"
 
-    def step(self, u: Tensor, i: Tensor, r: Tensor, lr: float, mom: float) -> float:
+    def step(self, batch: Tensor, lr: float, mom: float) -> float:
+        u, i, r = self.data.u[batch].long(), self.data.i[batch].long(), self.data.r[batch]
         for group in self.opt.param_groups:
             group["lr"] = lr
             if self.adam:
@@ -367,91 +452,33 @@ class _Autograd:
             self.model.load_state_dict({**state, **self.avg})
 
 
-class _CompiledDot:
-    """The same algorithm as `_FusedDot` through the numba kernels (`kernels.DotKernel`), on the CPU.
-
-    It works on numpy views of the training tensors and takes each batch as a slice of the epoch's
-    permutation (the one the torch engine would draw), so a batch is one compiled call.
-    """
-
-    def __init__(self, model: DotProductBias, config: TrainConfig, tr: _Tensors, bs: int):
-        self.model, self.k, self.n_users = model, model.n_factors, model.n_users
-        with torch.no_grad():
-            users = torch.cat([model.u_weight.weight, model.u_bias.weight], 1)
-            items = torch.cat([model.i_weight.weight, model.i_bias.weight], 1)
-            table = torch.cat([users, items]).numpy()
-            g = model.global_bias.detach().numpy()
-        adam = config.optimizer == "adam"
-        self.kernel = kernels.DotKernel(
-            table, g, model.n_users, model.y_range, config.wd, adam, bs, threads=KERNEL_THREADS
+def _engine(
+    model: torch.nn.Module,
+    config: TrainConfig,
+    data: _Tensors,
+    total_steps: int = 0,
+    choice: str = "auto",
+) -> _Engine:
+    """The engine that trains `model` on `data`: the numba kernels for the dot model on the CPU
+    (unless `choice` is "torch", or they cannot run here: then with a warning, or for "numba" an
+    error), the fused torch ops for it elsewhere, autograd for any other model."""
+    if choice not in ENGINES:
+        raise ConfigError(f"engine must be one of {ENGINES}, not {choice!r}.")
+    if not isinstance(model, DotProductBias):
+        return _Autograd(model, config, data, total_steps)
+    if choice != "torch" and data.r.device.type == "cpu":
+        why = kernels.failure(KERNEL_THREADS)
+        if why is None:
+            return _CompiledDot(model, config, data)
+        if choice == "numba":
+            raise ConfigError(f"engine='numba' cannot run here ({why}); use engine='torch'.")
+        warnings.warn(
+            f"The compiled dot-model engine cannot run here ({why}); training with PyTorch "
+            "instead (slower). Set COLLAB_EXPLORER_ENGINE=torch to skip this check.",
+            RuntimeWarning,
+            stacklevel=3,
         )
-        self.u, self.i, self.r = tr.u.numpy(), tr.i.numpy(), tr.r.numpy()
-
-    def step_slice(self, perm: np.ndarray, start: int, stop: int, lr: float, mom: float) -> float:
-        return self.kernel.step(self.u, self.i, self.r, perm, start, stop, lr, mom)
-
-    def score(self, data: _Tensors) -> tuple[float, float]:
-        seen = self.model.user_seen.numpy(), self.model.item_seen.numpy()
-        return self.kernel.score(data.u.numpy(), data.i.numpy(), data.r.numpy(), *seen)
-
-    @torch.no_grad()
-    def sync(self) -> None:
-        """Copy the kernel's table back into the model's parameters."""
-        k, nu, mdl = self.k, self.n_users, self.model
-        table = torch.from_numpy(self.kernel.table)
-        mdl.u_weight.weight.copy_(table[:nu, :k])
-        mdl.u_bias.weight.copy_(table[:nu, k:])
-        mdl.i_weight.weight.copy_(table[nu:, :k])
-        mdl.i_bias.weight.copy_(table[nu:, k:])
-        mdl.global_bias.copy_(torch.from_numpy(self.kernel.g))
-
-
-def _use_kernels(model, device: torch.device, engine: str) -> bool:
-    if engine not in ENGINES:
-        raise ConfigError(f"engine must be one of {ENGINES}, not {engine!r}.")
-    if engine == "torch" or not isinstance(model, DotProductBias) or device.type != "cpu":
-        return False
-    why = kernels.failure(KERNEL_THREADS)
-    if why is None:
-        return True
-    if engine == "numba":
-        raise ConfigError(f"engine='numba' cannot run here ({why}); use engine='torch'.")
-    warnings.warn(
-        f"The compiled dot-model engine cannot run here ({why}); training with PyTorch "
-        "instead (slower). Set COLLAB_EXPLORER_ENGINE=torch to skip this check.",
-        RuntimeWarning,
-        stacklevel=3,
-    )
-    return False
-
-
-def _stepper(model, config: TrainConfig, device, total_steps: int = 0):
-    if isinstance(model, DotProductBias):
-        return _FusedDot(model, config, device)
-    return _Autograd(model, config, device, total_steps)
-
-
-# ---------------------------------------------------------------------------------------------
-# Evaluation helpers
-
-
-@torch.no_grad()
-def predict_tensors(model: torch.nn.Module, u: Tensor, i: Tensor) -> Tensor:
-    """`model.predict` in chunks (so 5M validation ratings do not need 5M-row activations)."""
-    out = [
-        model.predict(u[s : s + PREDICT_CHUNK], i[s : s + PREDICT_CHUNK])
-        for s in range(0, len(u), PREDICT_CHUNK)
-    ]
-    return torch.cat(out) if out else torch.zeros(0)
-
-
-def _score(model: torch.nn.Module, data: _Tensors) -> tuple[float, float]:
-    """(MSE, MAE) of the model on `data`."""
-    if len(data) == 0:
-        return float("nan"), float("nan")
-    model.eval()
-    err = predict_tensors(model, data.u, data.i) - data.r.cpu()
-    return float(err.double().square().mean()), float(err.double().abs().mean())
+    return _FusedDot(model, config, data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,10 +493,6 @@ def _fresh_model(config: TrainConfig, dataset: Dataset, tr: _Tensors, device: to
     model.user_seen.copy_(_seen(tr.u, dataset.n_users).cpu())
     model.item_seen.copy_(_seen(tr.i, dataset.n_items).cpu())
     return model.to(device)
-
-
-def _batch_size(config: TrainConfig, n: int) -> int:
-    return n if config.bs == 0 or config.bs >= n else config.bs
 
 
 @contextmanager
@@ -505,7 +528,7 @@ def fit(
     and every epoch; `cancel()` returning True stops between two batches with `TrainingCancelled`.
     The returned model is on the CPU in eval mode whatever device trained it.
     """
-    config = config or TrainConfig()
+    config = (config or TrainConfig()).resolved()
     device = pick_device(config.device)
     tr, va = _prepare(dataset, config, train, valid, device)
     model = _fresh_model(config, dataset, tr, device)
@@ -532,44 +555,38 @@ def fit(
 def _fit_sgd(
     model, config: TrainConfig, tr: _Tensors, va: _Tensors, callback, cancel
 ) -> list[dict]:
+    """The loop: `config.epochs` passes over `tr` in shuffled batches, then `va`'s score."""
     device = tr.r.device
     n = len(tr)
     bs = _batch_size(config, n)
     batches = math.ceil(n / bs)
     epochs = config.epochs
     sched = _schedule(config, epochs * batches)
-    engine = os.environ.get("COLLAB_EXPLORER_ENGINE", "auto")
-    fast = _CompiledDot(model, config, tr, bs) if _use_kernels(model, device, engine) else None
-    stepper = fast or _stepper(model, config, device, epochs * batches)
+    choice = os.environ.get("COLLAB_EXPLORER_ENGINE", "auto")
+    engine = _engine(model, config, tr, epochs * batches, choice)
     gen = torch.Generator(device=device).manual_seed(config.seed)
     history: list[dict] = []
     step = 0
     for epoch in range(epochs):
         model.train()
-        perm = torch.randperm(n, generator=gen, device=device) if batches > 1 else None
-        if fast is not None:  # the same permutation as the torch path, as int64 numpy
-            perm_np = np.arange(n) if perm is None else perm.numpy()
+        # A new order every epoch; a single full batch keeps the data's order (and draws nothing).
+        if batches > 1:
+            order = torch.randperm(n, generator=gen, device=device)
+        else:
+            order = torch.arange(n, device=device)
         total, t0 = 0.0, time.perf_counter()
         for b in range(batches):
             if cancel is not None and cancel():
                 raise TrainingCancelled(f"Training was cancelled in epoch {epoch + 1} of {epochs}.")
             lr, mom = sched(step)
-            start, stop = b * bs, min(n, (b + 1) * bs)
-            if fast is not None:
-                loss = fast.step_slice(perm_np, start, stop, lr, mom)
-            else:
-                if perm is None:
-                    u, i, r = tr.u.long(), tr.i.long(), tr.r
-                else:
-                    idx = perm[start:stop]
-                    u, i, r = tr.u[idx].long(), tr.i[idx].long(), tr.r[idx]
-                loss = stepper.step(u, i, r, lr, mom)
+            batch = order[b * bs : (b + 1) * bs]
+            loss = engine.step(batch, lr, mom)
             if not math.isfinite(loss):
                 raise ConfigError(
                     f"Training diverged (loss {loss}) in epoch {epoch + 1}; lower the "
                     f"learning rate (now {config.lr:g}) or use the LR finder."
                 )
-            total += loss * (stop - start)
+            total += loss * len(batch)
             step += 1
             if callback is not None:
                 callback(
@@ -584,8 +601,8 @@ def _fit_sgd(
                         lr=lr,
                     )
                 )
-        stepper.sync()
-        mse, mae = fast.score(va) if fast is not None else _score(model, va)
+        engine.sync()
+        mse, mae = engine.score(va)
         train_loss = total / n
         history.append(
             {
@@ -650,7 +667,7 @@ def lr_find(
     exceeds four times its minimum. The suggestion is fastai's "valley": a point in the longest
     falling stretch of the curve, so it always lies inside the sweep.
     """
-    config = config or TrainConfig()
+    config = (config or TrainConfig()).resolved()
     if not 0 < start_lr < end_lr:
         raise ConfigError(f"lr_find needs 0 < start_lr < end_lr (got {start_lr}, {end_lr}).")
     if num_it < 5:
@@ -661,9 +678,9 @@ def lr_find(
     tr = _encode(dataset, train, device)
     model = _fresh_model(config, dataset, tr, device)
     model.train()
-    stepper = _stepper(
-        model, TrainConfig.from_dict({**config.key(), "schedule": "constant"}), device
-    )
+    # The torch engines, as before the compiled one existed: a hundred batches are quick anyway,
+    # and the curve (hence the suggestion) stays what it was.
+    engine = _engine(model, config, tr, choice="torch")
     n = len(tr)
     bs = _batch_size(config, n)
     gen = torch.Generator(device=device).manual_seed(config.seed)
@@ -678,7 +695,7 @@ def lr_find(
                 perm, pos = torch.randperm(n, generator=gen, device=device), 0
             idx = perm[pos : pos + bs]
             pos += bs
-            loss = stepper.step(tr.u[idx].long(), tr.i[idx].long(), tr.r[idx], lr, config.momentum)
+            loss = engine.step(idx, lr, config.momentum)
             if not math.isfinite(loss):
                 break
             avg = 0.98 * avg + 0.02 * loss

@@ -39,7 +39,7 @@ def default_model(ml100k):
 @pytest.fixture(scope="session")
 def small_nn_model(ml100k):
     """A small, quickly trained neural model on ML-100k (a few seconds), for code paths only."""
-    from collab_core.models import TrainConfig
+    from collab_core.config import TrainConfig
     from collab_core.training import fit
 
     config = TrainConfig(

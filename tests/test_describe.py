@@ -1,7 +1,7 @@
 """describe: a model in plain words, from its config alone (no weights loaded)."""
 
 from collab_core import describe
-from collab_core.models import TrainConfig
+from collab_core.config import TrainConfig
 
 
 def test_the_dot_model_in_words():

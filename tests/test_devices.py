@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from collab_core import devices
+from collab_core import cli, devices
+from collab_core.config import TrainConfig
 from collab_core.errors import ConfigError
 
 
@@ -59,3 +60,14 @@ def test_mps_probe_survives_a_torch_without_the_backend(monkeypatch):
 
 def test_describe_names_the_cpu_threads():
     assert devices.describe(torch.device("cpu")).startswith("cpu (")
+
+
+def test_configs_and_the_cli_offer_the_same_devices():
+    parser = cli.build_parser()
+    for choice in devices.CHOICES:
+        assert TrainConfig(device=choice).device == choice
+        assert parser.parse_args(["train", "--device", choice]).device == choice
+    with pytest.raises(ConfigError, match="device must be one of"):
+        TrainConfig(device="tpu")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "--device", "tpu"])

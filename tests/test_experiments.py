@@ -7,6 +7,7 @@ import json
 import pytest
 
 from collab_core import synthetic
+from collab_core.config import TrainConfig
 from collab_core.errors import ConfigError
 from collab_core.experiments import (
     COMPARISON,
@@ -16,7 +17,6 @@ from collab_core.experiments import (
     run_sweep,
     sweep_configs,
 )
-from collab_core.models import TrainConfig
 from collab_core.store import ModelStore
 
 

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from collab_core import kernels, training
+from collab_core.config import TrainConfig
 from collab_core.data import make_dataset
 from collab_core.errors import ConfigError
-from collab_core.models import TrainConfig
 from collab_core.training import fit
 
 pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
@@ -125,10 +125,7 @@ def test_thread_count_does_not_change_the_result():
             256,
             threads=threads,
         )
-        losses = [
-            ker.step(u, i, r, perm, s, min(len(r), s + 256), 0.01, 0.9)
-            for s in range(0, len(r), 256)
-        ]
+        losses = [ker.step(u, i, r, perm[s : s + 256], 0.01, 0.9) for s in range(0, len(r), 256)]
         runs.append((ker.table.copy(), losses))
     assert np.array_equal(runs[0][0], runs[1][0]) and runs[0][1] == runs[1][1]
     assert not np.array_equal(runs[0][0], table.astype(np.float32))  # the steps did move rows

@@ -1,73 +1,23 @@
-"""Models: the config, the output range, embedding sizes, and the documented fallback for unknown ids."""
+"""Models: the output range, embedding sizes, and the documented fallback for unknown ids."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import pytest
 import torch
 
+from collab_core.config import TrainConfig
 from collab_core.errors import ConfigError
 from collab_core.models import (
-    MODEL_DEFAULTS,
     CollabNN,
     DotProductBias,
-    TrainConfig,
     build_model,
     default_y_range,
     emb_size_rule,
     logit_range,
     sigmoid_range,
 )
-
-
-def test_defaults_are_resolved_per_model():
-    dot, nn_ = TrainConfig(), TrainConfig(model="nn")
-    for name, value in MODEL_DEFAULTS["dot"].items():
-        assert getattr(dot, name) == value
-    for name, value in MODEL_DEFAULTS["nn"].items():
-        assert getattr(nn_, name) == value
-    assert TrainConfig(lr=0.5).lr == 0.5  # an explicit value wins
-
-
-def test_key_leaves_out_device_and_round_trips():
-    cfg = TrainConfig(model="nn", nn_layers=(64, 32), nn_emb_sizes=(10, 20), device="cpu")
-    key = cfg.key()
-    assert "device" not in key
-    assert key["nn_layers"] == [64, 32]
-    again = TrainConfig.from_dict(key)
-    assert again == cfg and again.key() == key
-    assert TrainConfig(device="cpu").key() == TrainConfig(device="auto").key()
-
-
-def test_from_dict_rejects_unknown_keys():
-    with pytest.raises(ConfigError, match="Unknown training settings.*n_factor"):
-        TrainConfig.from_dict({"n_factor": 10})
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"model": "svd"}, "model must be one of"),
-        ({"n_factors": 0}, "n_factors"),
-        ({"wd": -1.0}, "wd"),
-        ({"lr": 0.0}, "lr"),
-        ({"epochs": 0}, "epochs"),
-        ({"bs": -5}, "bs"),
-        ({"optimizer": "lamb"}, "optimizer"),
-        ({"schedule": "step"}, "schedule"),
-        ({"valid_frac": 1.0}, "valid_frac"),
-        ({"device": "tpu"}, "device"),
-        ({"nn_dropout": 1.0}, "nn_dropout"),
-        ({"nn_emb_sizes": (3,)}, "nn_emb_sizes"),
-        ({"nn_swa_start": 1.5}, "nn_swa_start"),
-        ({"nn_swa_start": math.nan}, "nn_swa_start"),
-    ],
-)
-def test_bad_settings_are_config_errors(kwargs, message):
-    with pytest.raises(ConfigError, match=message):
-        TrainConfig(**kwargs)
 
 
 def test_sigmoid_range_stays_inside():
@@ -182,9 +132,3 @@ def test_nn_bias_adds_learned_biases_to_the_logit():
     # The effective bias measured by calibrate carries the learned one (centred over seen items).
     model.calibrate()
     assert model.item_bias()[3].item() == pytest.approx(-0.25 + 0.25 / 7, abs=1e-4)
-
-
-def test_replace_keeps_resolved_values():
-    # Documented gotcha: dataclasses.replace copies the dot model's resolved defaults.
-    nn_cfg = dataclasses.replace(TrainConfig(), model="nn")
-    assert nn_cfg.lr == MODEL_DEFAULTS["dot"]["lr"]

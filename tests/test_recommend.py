@@ -57,8 +57,8 @@ ROMANCE_FAN = [
 @pytest.fixture(scope="module")
 def tiny_dataset_no_genres():
     """A generated ratings file with no items file (so no genres), and a model trained on it."""
+    from collab_core.config import TrainConfig
     from collab_core.data import make_dataset
-    from collab_core.models import TrainConfig
     from collab_core.training import fit
 
     rng = np.random.default_rng(0)
@@ -450,7 +450,7 @@ def test_neural_model_analysis_runs_sensibly(ml100k, small_nn_model):
 def test_calibration_on_a_half_star_scale():
     """ML-25M's 0.5-5 scale: the middle is 2.75, so 3 is a (small) like and 2.5 is not."""
     from collab_core import synthetic
-    from collab_core.models import TrainConfig
+    from collab_core.config import TrainConfig
     from collab_core.training import fit
 
     ds = synthetic.generate(synthetic.SyntheticConfig(n_ratings=20_000, scale="half_stars"))

@@ -19,15 +19,16 @@ import torch
 from safetensors.torch import save as save_safetensors
 
 from collab_core.cli import main as cli_main
+from collab_core.config import TrainConfig
 from collab_core.data import make_dataset
 from collab_core.errors import StoreError, TrainingCancelled
-from collab_core.models import TrainConfig
 from collab_core.store import (
     FORMAT_VERSION,
     ModelStore,
     ModelStoreWarning,
     StoredModel,
     default_model,
+    model_id_for,
 )
 
 # Small and quick: a few hundred ms of training at most.
@@ -125,6 +126,16 @@ def test_key_covers_data_and_config_but_not_device(store, tiny):
     other = make_dataset(tiny_ratings(seed=1), name="tiny")
     assert store.model_id(other, CFG) != base
     assert store.find(tiny, CFG) is None
+
+
+def test_model_ids_of_existing_configs_do_not_change():
+    """Ids written by earlier versions (pinned here) still find their entries: no silent retrain."""
+    assert model_id_for("fp-ml100k", TrainConfig()) == "30efd661b893"
+    assert model_id_for("fp-ml100k", TrainConfig(model="nn")) == "991e41ae506f"
+    nn_custom = TrainConfig(model="nn", lr=0.01, nn_layers=(64, 32), nn_emb_sizes=(10, 20))
+    assert model_id_for("fp-ml100k", nn_custom) == "f92614b65da9"
+    sgd = TrainConfig(n_factors=4, epochs=2, bs=256, optimizer="sgd")
+    assert model_id_for("fp-ml100k", sgd) == "e7fb04f24103"
 
 
 def test_construction_only_creates_its_folder(tmp_path):
@@ -265,7 +276,7 @@ RACE_SCRIPT = textwrap.dedent(
     from pathlib import Path
     import pandas as pd
     from collab_core.data import make_dataset
-    from collab_core.models import TrainConfig
+    from collab_core.config import TrainConfig
     from collab_core.store import ModelStore
 
     data, root, sync, me, other = sys.argv[1:6]
@@ -374,7 +385,7 @@ def test_list_and_remove(store, tiny, capsys):
     rows = store.list()
     assert {r["model_id"] for r in rows} == {a.model_id, b.model_id}
     row = next(r for r in rows if r["model_id"] == a.model_id)
-    assert (row["model"], row["n_factors"], row["wd"]) == ("dot", 4, CFG.wd)
+    assert (row["model"], row["n_factors"], row["wd"]) == ("dot", 4, CFG.resolved().wd)
     assert row["valid_rmse"] == pytest.approx(a.metrics["valid_rmse"])
     assert row["size"] == a.meta["size"] and row["dataset"] == "tiny" and row["problem"] is None
     assert [r["model_id"] for r in store.list(fingerprint=other.fingerprint)] == [b.model_id]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from collab_core import describe
+from collab_core.config import TrainConfig
 from collab_core.devices import describe as describe_device
 from collab_core.devices import pick_device
 from collab_core.errors import CollabError
-from collab_core.models import TrainConfig
 
 from . import cached, context, state, uploads
 from .widgets import model_label

@@ -19,8 +19,8 @@ import warnings
 
 import streamlit as st
 
+from collab_core.config import MODELS
 from collab_core.errors import CollabError
-from collab_core.models import MODELS
 from collab_core.prefs import Prefs, PrefsWarning
 
 # Widget keys the app also reads or writes (Streamlit owns their values). Movies are chosen by

@@ -11,9 +11,9 @@ from collections.abc import Callable
 import streamlit as st
 
 from collab_core import describe
+from collab_core.config import MODEL_DEFAULTS, OPTIMIZERS, SCHEDULES, TrainConfig
 from collab_core.data import Dataset
 from collab_core.devices import CHOICES as DEVICE_CHOICES
-from collab_core.models import MODEL_DEFAULTS, OPTIMIZERS, SCHEDULES, TrainConfig
 
 from . import state
 from .errors import user_errors

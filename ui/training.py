@@ -7,8 +7,8 @@ import time
 import streamlit as st
 
 from collab_core import describe, plots
+from collab_core.config import TrainConfig
 from collab_core.data import Dataset
-from collab_core.models import TrainConfig
 from collab_core.store import StoredModel
 
 from . import cached, state

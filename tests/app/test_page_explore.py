@@ -98,7 +98,7 @@ def test_two_movies_sharing_a_title_stay_apart(open_page):
     """Movies are chosen by item index, so the less-rated of two same-titled movies is the one
     shown (string item ids: a title would name the most-rated copy)."""
     from collab_core import paths
-    from collab_core.models import TrainConfig
+    from collab_core.config import TrainConfig
     from collab_core.store import ModelStore
     from ui import uploads
 

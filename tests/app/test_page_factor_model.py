@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from apptest_helpers import no_errors, plotly_figures
 
-from collab_core.models import FactorModel, TrainConfig
+from collab_core.config import TrainConfig
+from collab_core.models import FactorModel
 from collab_core.store import StoredModel
 
 

@@ -56,7 +56,7 @@ def test_lr_finder_plots_and_its_suggestion_can_be_used(open_page):
 
 
 def test_switching_model_gives_that_models_tuned_learning_rate(open_page):
-    from collab_core.models import MODEL_DEFAULTS
+    from collab_core.config import MODEL_DEFAULTS
 
     at = open_page("train")
     assert at.number_input(key="train_lr_dot").value == MODEL_DEFAULTS["dot"]["lr"]

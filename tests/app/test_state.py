@@ -9,7 +9,7 @@ import re
 import pytest
 from apptest_helpers import go, no_errors, sidebar_text, toasts
 
-from collab_core.models import TrainConfig
+from collab_core.config import TrainConfig
 from collab_core.prefs import Prefs
 
 
