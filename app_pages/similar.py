@@ -24,11 +24,11 @@ with c1:
 k = c2.slider("How many", 5, 50, 10, key="similar_k")
 metric = c3.radio("Metric", ["cosine", "euclidean"], key="similar_metric")
 default_min = similar_min_ratings(ds.items["n_ratings"])
+state.start_similar_min(default_min)
 min_ratings = c4.number_input(
     "Min. ratings",
     0,
     1000,
-    default_min,
     key=state.SIMILAR_MIN,
     help="Leave out rarely-rated movies: few people shaped their embeddings. The default "
     f"({default_min}) made the lists whose movies the query's fans liked best, measured on "

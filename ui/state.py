@@ -19,7 +19,6 @@ import warnings
 
 import streamlit as st
 
-from collab_core.config import MODELS
 from collab_core.errors import CollabError
 from collab_core.prefs import Prefs, PrefsWarning
 
@@ -32,10 +31,8 @@ SIMILAR_PICK = "similar_pick"  # Similar: item index of the movie whose neighbou
 SIMILAR_MIN = "similar_min"  # Similar: the minimum number of ratings (its default is per data set)
 MAP_SEARCH = "map_search"  # Embedding map: item index of the movie marked with a star, or None
 COMPARE_PICK = "train_compare_pick"  # Train: [model_id] whose loss curves are overlaid
-# The Train form: one key per setting, and per model kind for the settings whose tuned defaults
-# differ between the models (switching model shows that model's values).
-TRAIN_SHARED = ("train_model", "train_opt", "train_mom", "train_schedule", "train_device")
-TRAIN_PER_MODEL = ("factors", "wd", "epochs", "lr", "bs")
+# The Train form: one key per setting ("train_opt", ...), and per model kind for the settings whose
+# tuned defaults differ between the models (`train_key`: switching model shows that model's values).
 
 # App state (ours).
 SCOPES = "dataset_scopes"  # {data set choice: its saved fields (collab_core.prefs), as read}
@@ -53,10 +50,15 @@ _TOASTS = "_toasts"
 # sidebar applies it before drawing its widgets on the next run.
 _PENDING = "_pending"
 # Movie choices are row numbers of one data set's catalogue: forgotten when the data set changes,
-# so a number never silently names another data set's movie; the Train form and the model picker
-# are drawn again from the new data set's saved values.
+# so a number never silently names another data set's movie. A widget the browser still shows
+# must be *set* (which Streamlit sends to the browser), not dropped: a dropped key is re-created
+# from its default on the server while the browser goes on showing the old value. So the pickers
+# with no choice are set to None; the others are dropped and set again before they are drawn
+# (`start_similar_pick`, `start_similar_min`, `show_model_picker`, `start_train_form`).
 _SHOWN_DATASET = "_shown_dataset"
-DATASET_SCOPED = (SIMILAR_ITEM, SIMILAR_PICK, SIMILAR_MIN, MAP_SEARCH, RATING_PICK, MODEL_ID)
+DATASET_SCOPED = (SIMILAR_ITEM, SIMILAR_PICK, SIMILAR_MIN, MODEL_ID)  # dropped
+DATASET_CLEARED = (MAP_SEARCH, RATING_PICK)  # set to None (no movie chosen)
+_FORM_DATASET = "_train_form_dataset"  # the data set whose values the Train form shows
 
 DEFAULT_DATASET = "ml-100k"
 
@@ -68,7 +70,8 @@ def rating_key(kind: str, round_: int, index: int) -> str:
 
 
 def train_key(setting: str, model: str) -> str:
-    """The Train page's field for `setting` (one of TRAIN_PER_MODEL) of one model kind."""
+    """The Train page's field for `setting` ("factors", "wd", "epochs", "lr", "bs") of one model
+    kind."""
     return f"train_{setting}_{model}"
 
 
@@ -76,10 +79,6 @@ def lr_key(model: str) -> str:
     """The Train page's learning-rate field of one model kind (their tuned rates differ); the
     finder's "Use the suggested rate" button writes it."""
     return train_key("lr", model)
-
-
-def train_form_keys() -> list[str]:
-    return [*TRAIN_SHARED, *(train_key(s, m) for s in TRAIN_PER_MODEL for m in MODELS)]
 
 
 def column_map_key(role: str) -> str:
@@ -106,11 +105,14 @@ def apply_pending() -> None:
 
 
 def forget_other_dataset() -> None:
-    """Drop the dataset-scoped widgets when the data set differs from the last run's."""
+    """Forget the dataset-scoped choices when the data set differs from the last run's."""
     choice = dataset_choice()
     if st.session_state.get(_SHOWN_DATASET, choice) != choice:
-        for key in (*DATASET_SCOPED, *train_form_keys()):
+        for key in DATASET_SCOPED:
             st.session_state.pop(key, None)
+        for key in DATASET_CLEARED:
+            if key in st.session_state:
+                st.session_state[key] = None
     st.session_state[_SHOWN_DATASET] = choice
 
 
@@ -207,6 +209,17 @@ def train_form() -> dict:
     return dict(_scope().get("train_form") or {})
 
 
+def start_train_form(values: dict) -> None:
+    """Before the Train form is drawn: if its fields show another data set's values (the data
+    set changed while the page was on screen), set them to `values`, this data set's."""
+    choice = dataset_choice()
+    if st.session_state.get(_FORM_DATASET) != choice:
+        for key, value in values.items():
+            if key in st.session_state:  # drawn in the browser: set it, do not drop it
+                st.session_state[key] = value
+        st.session_state[_FORM_DATASET] = choice
+
+
 def save_train_form(values: dict) -> None:
     """Keep the values of the fields drawn in this run (the others keep what they had)."""
     saved = train_form()
@@ -286,6 +299,13 @@ def start_similar_pick(default: int) -> None:
     if SIMILAR_PICK not in st.session_state:
         start = similar_item()
         st.session_state[SIMILAR_PICK] = start if start is not None else default
+
+
+def start_similar_min(default: int) -> None:
+    """Before the Similar page draws its minimum-ratings field: this data set's default, unless
+    the user set one on this data set."""
+    if SIMILAR_MIN not in st.session_state:
+        st.session_state[SIMILAR_MIN] = default
 
 
 def show_similar(index: int) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from collab_core import describe
-from collab_core.config import MODEL_DEFAULTS, OPTIMIZERS, SCHEDULES, TrainConfig
+from collab_core.config import MODEL_DEFAULTS, MODELS, OPTIMIZERS, SCHEDULES, TrainConfig
 from collab_core.data import Dataset
 from collab_core.devices import CHOICES as DEVICE_CHOICES
 
@@ -22,6 +22,34 @@ MODEL_NAMES = {"dot": "Dot product (lesson)", "nn": "Neural network"}
 BATCH_SIZES = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384]
 
 
+def _within(lo: float, hi: float) -> Callable[[object], bool]:
+    return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _fields() -> dict[str, tuple[object, Callable[[object], bool]]]:
+    """Every field of the form: widget key -> (default, what a saved value must satisfy)."""
+    fields = {
+        "train_model": ("dot", MODEL_NAMES.__contains__),
+        "train_opt": ("adam", OPTIMIZERS.__contains__),
+        "train_mom": (0.9, _within(0.0, 0.99)),
+        "train_schedule": ("one_cycle", SCHEDULES.__contains__),
+        "train_device": ("auto", DEVICE_CHOICES.__contains__),
+    }
+    for kind in MODELS:
+        d = MODEL_DEFAULTS[kind]
+        fields |= {
+            state.train_key("factors", kind): (
+                d["n_factors"],
+                _within(0 if kind == "nn" else 1, 1024),
+            ),
+            state.train_key("wd", kind): (d["wd"], _within(0.0, 10.0)),
+            state.train_key("epochs", kind): (d["epochs"], _within(1, 200)),
+            state.train_key("lr", kind): (d["lr"], _within(1e-6, 10.0)),
+            state.train_key("bs", kind): (d["bs"], BATCH_SIZES.__contains__),
+        }
+    return fields
+
+
 def train_config(ds: Dataset) -> TrainConfig:
     """Draw the settings and return them as a config; a bad combination stops the page with why.
 
@@ -29,27 +57,21 @@ def train_config(ds: Dataset) -> TrainConfig:
     model shows that model's defaults (or what was typed for it before).
     """
     saved = state.train_form()
-
-    def start(key: str, default, ok: Callable[[object], bool]):
-        """What the field shows when drawn afresh: its saved value if still valid, else `default`."""
-        value = saved.get(key, default)
-        return value if ok(value) else default
-
-    def within(lo, hi):
-        return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi
-
+    start = {  # what each field shows when drawn afresh: its saved value if still valid
+        key: saved[key] if key in saved and ok(saved[key]) else default
+        for key, (default, ok) in _fields().items()
+    }
+    state.start_train_form(start)
     kind = (
         st.segmented_control(
             "Model",
             list(MODEL_NAMES),
-            default=start("train_model", "dot", MODEL_NAMES.__contains__),
+            default=start["train_model"],
             key="train_model",
             format_func=MODEL_NAMES.get,
         )
         or "dot"
     )
-    d = MODEL_DEFAULTS[kind]
-    lo_factors = 0 if kind == "nn" else 1
 
     def key(setting: str) -> str:
         return state.train_key(setting, kind)
@@ -57,9 +79,9 @@ def train_config(ds: Dataset) -> TrainConfig:
     c1, c2, c3, c4 = st.columns(4)
     n_factors = c1.number_input(
         "n_factors",
-        lo_factors,
+        0 if kind == "nn" else 1,
         1024,
-        int(start(key("factors"), d["n_factors"], within(lo_factors, 1024))),
+        int(start[key("factors")]),
         key=key("factors"),
         help="Size of each embedding. Neural model: 0 sizes each side by fastai's rule "
         "(shown below the settings).",
@@ -68,55 +90,40 @@ def train_config(ds: Dataset) -> TrainConfig:
         "Weight decay (wd)",
         0.0,
         10.0,
-        float(start(key("wd"), d["wd"], within(0.0, 10.0))),
+        float(start[key("wd")]),
         step=0.01,
         format="%.4f",
         key=key("wd"),
     )
-    epochs = c3.number_input(
-        "Epochs", 1, 200, int(start(key("epochs"), d["epochs"], within(1, 200))), key=key("epochs")
-    )
+    epochs = c3.number_input("Epochs", 1, 200, int(start[key("epochs")]), key=key("epochs"))
     # The models' tuned rates differ (dot 0.03, nn 0.005); the LR finder's button writes this one.
     lr = c4.number_input(
         "Learning rate",
         1e-6,
         10.0,
-        float(start(key("lr"), d["lr"], within(1e-6, 10.0))),
+        float(start[key("lr")]),
         step=1e-3,
         format="%.5f",
         key=key("lr"),
     )
     c1, c2, c3, c4 = st.columns(4)
-    bs = c1.select_slider(
-        "Batch size",
-        BATCH_SIZES,
-        value=start(key("bs"), d["bs"], BATCH_SIZES.__contains__),
-        key=key("bs"),
-    )
+    bs = c1.select_slider("Batch size", BATCH_SIZES, value=start[key("bs")], key=key("bs"))
     optimizer = c2.selectbox(
-        "Optimizer",
-        OPTIMIZERS,
-        index=OPTIMIZERS.index(start("train_opt", "adam", OPTIMIZERS.__contains__)),
-        key="train_opt",
+        "Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(start["train_opt"]), key="train_opt"
     )
     momentum = c3.number_input(
-        "Momentum / Adam β1",
-        0.0,
-        0.99,
-        float(start("train_mom", 0.9, within(0.0, 0.99))),
-        step=0.05,
-        key="train_mom",
+        "Momentum / Adam β1", 0.0, 0.99, float(start["train_mom"]), step=0.05, key="train_mom"
     )
     schedule = c4.selectbox(
         "LR schedule",
         SCHEDULES,
-        index=SCHEDULES.index(start("train_schedule", "one_cycle", SCHEDULES.__contains__)),
+        index=SCHEDULES.index(start["train_schedule"]),
         key="train_schedule",
     )
     device = st.selectbox(
         "Device",
         DEVICE_CHOICES,
-        index=DEVICE_CHOICES.index(start("train_device", "auto", DEVICE_CHOICES.__contains__)),
+        index=DEVICE_CHOICES.index(start["train_device"]),
         key="train_device",
         help="'auto' takes a CUDA GPU, then Apple MPS, then the CPU.",
     )

@@ -13,7 +13,8 @@ from collab_core.config import TrainConfig
 from collab_core.prefs import Prefs
 
 
-def _small(at, factors=8, epochs=2):
+def _small(at, factors=6, epochs=2):
+    """Small settings (not test_page_train's: that test trains its own model afresh)."""
     at.number_input(key="train_factors_dot").set_value(factors)
     at.number_input(key="train_epochs_dot").set_value(epochs).run()
     return at
@@ -63,7 +64,7 @@ def test_last_trained_and_the_train_form_belong_to_their_data_set(open_page):
     no_errors(at)
     assert _last_trained(at) == f"Last trained: model `{ml_model}`"  # not the upload's
     assert at.sidebar.selectbox(key="model_id").value == ml_model
-    assert at.number_input(key="train_factors_dot").value == 8  # the settings used here
+    assert at.number_input(key="train_factors_dot").value == 6  # the settings used here
     assert upload_model not in set(at.dataframe[0].value["model_id"])
 
     at.sidebar.selectbox(key="dataset_choice").set_value(upload).run()

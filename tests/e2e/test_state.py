@@ -135,9 +135,12 @@ def test_each_data_set_keeps_its_own_last_trained_model(page, state_server):
     upload_last = last.inner_text()
     assert upload_last != ml_last
 
+    factors = page.get_by_test_id("stNumberInput").filter(has_text="n_factors").locator("input")
+    expect(factors).to_have_value("64")  # this data set's form: the default
     choose(page, "Data set", "movielens", "MovieLens 100k")
     expect(page.get_by_role("heading", name=ml_last)).to_be_visible()  # not the upload's
     settle(page)
+    expect(factors).to_have_value("8")  # the browser shows MovieLens' form again, not the upload's
     choose(page, "Data set", "mine", "Upload: mine")
     expect(page.get_by_role("heading", name=upload_last)).to_be_visible()
     settle(page)
