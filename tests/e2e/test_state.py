@@ -12,7 +12,7 @@ import re
 import pytest
 
 from .conftest import serve_app
-from .test_journey import RUN_TIMEOUT_MS, TRAIN_TIMEOUT_MS, choose, go, open_app, open_page, settle
+from .test_journey import RUN_TIMEOUT_MS, TRAIN_TIMEOUT_MS, choose, go, open_page, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -59,12 +59,8 @@ def upload(page, name: str, ratings: str, items: str | None = None) -> None:
 
 
 def test_the_active_model_the_form_and_the_ratings_survive_f5(page, state_server, shot):
-    open_app(page, state_server)
-    page.get_by_role("button", name="Train the default model").click()
-    expect(page.get_by_text("Active model:")).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
+    open_page(page, state_server, "train", "Train a model")
     settle(page)
-
-    go(page, "Train", "Train a model")
     set_number(page, "n_factors", 8)
     set_number(page, "Epochs", 2)
     page.get_by_role("button", name="Train", exact=True).click()
@@ -202,7 +198,7 @@ def test_the_bias_page_says_the_neural_models_biases_are_derived(page, state_ser
         )
     ).to_be_visible()
     settle(page)
-    set_number(page, "Epochs", 2)
+    set_number(page, "Epochs", 1)
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_test_id("stToast")).to_contain_text(
         "Neural network · auto size", timeout=TRAIN_TIMEOUT_MS
