@@ -194,11 +194,10 @@ def set_last_trained(stored) -> None:
 
 
 def forget_model(model_id: str) -> None:
-    """A deleted model: neither "Last trained" nor the active model may go on naming it."""
+    """A deleted model: "Last trained" must not go on naming it. (A deleted active model is the
+    sidebar's to replace, saying why.)"""
     if (last_trained() or {}).get("model_id") == model_id:
         _save(last_trained=None)
-    if active_model_id() == model_id:
-        _save(active_model=None)
 
 
 # -- the Train form (per data set) -------------------------------------------------------------
