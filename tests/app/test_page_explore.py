@@ -187,7 +187,8 @@ def test_two_movies_sharing_a_title_stay_apart(open_page):
     ]
     at.selectbox(key="similar_pick").set_value(less_rated).run()
     no_errors(at)
-    assert at.subheader[0].value == "Movies like Twin (1990)"
+    # The title, and what tells this copy from the other one
+    assert at.subheader[0].value == "Movies like Twin (1990) · id m2, 10 ratings"
     assert any(c.value.startswith("10 ratings") for c in at.caption)
 
 
