@@ -172,12 +172,13 @@ def test_a_sweep_leaves_the_active_model_alone(page, state_server):
 def test_a_title_shared_by_two_ids_is_told_apart(page, state_server, shot):
     open_page(page, state_server, "similar", "Similar movies")
     settle(page)
-    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Movie", exact=True))
-    box.click()
-    page.keyboard.type("body snatchers")
-    for copy in ("id 573, 33 ratings", "id 670, 36 ratings"):
-        expect(page.get_by_role("option", name=f"Body Snatchers (1993) · {copy}")).to_be_visible()
-    page.get_by_role("option", name="Body Snatchers (1993) · id 573, 33 ratings").click()
+    find_movie(page, "Movie", "body snatchers", "Body Snatchers (1993)")  # the most-rated copy
+    page.get_by_role("combobox", name="Movie: matches", exact=True).click()
+    for n in (33, 36):  # each copy with its number of ratings
+        expect(
+            page.get_by_role("option", name=f"Body Snatchers (1993) · {n} ratings")
+        ).to_be_visible()
+    page.get_by_role("option", name="Body Snatchers (1993) · 33 ratings").click()
     heading = "Movies like Body Snatchers (1993) · id 573, 33 ratings"
     expect(page.get_by_role("heading", name=heading)).to_be_visible()
     settle(page)
