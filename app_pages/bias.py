@@ -52,7 +52,7 @@ right.plotly_chart(
 STARS = st.column_config.NumberColumn("bias (stars)", format="%+.2f", width=70)
 with st.expander("The table, with an explanation of each bias", icon=":material/table:"):
     st.dataframe(
-        table.drop(columns=["item_index"]),
+        widgets.shown(table.drop(columns=["item_index"])),
         hide_index=True,
         row_height=widgets.WRAP_ROW_HEIGHT,
         height=widgets.table_height(len(table), widgets.WRAP_ROW_HEIGHT),

@@ -51,7 +51,7 @@ st.caption(
 )
 
 event = st.dataframe(
-    table,
+    widgets.shown(table),
     hide_index=True,
     on_select="rerun",
     selection_mode="single-row",

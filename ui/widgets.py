@@ -101,6 +101,13 @@ def table_height(n_rows: int, row_height: int, max_rows: int = 15) -> int:
     return _HEADER_HEIGHT + min(max(n_rows, 1), max_rows) * row_height + 2
 
 
+def shown(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as a page shows it: its genres ("A|B", as in the CSV) as lists, one pill each."""
+    if "genres" not in table or not len(table):
+        return table
+    return table.assign(genres=[g.split("|") if g else [] for g in table["genres"].astype(str)])
+
+
 # How many matches the picker lists under its search field, best first.
 MATCHES = 20
 
