@@ -17,8 +17,9 @@ WAYS = {
     "profile": "From what I tell",
 }
 PRIVATE = (
-    "Nothing you enter leaves this machine: your answers live in this browser session only, "
-    "are not saved, and only pick a starting point from the users the model was trained on."
+    "Nothing you enter leaves this machine. Your age, gender and occupation are not stored at "
+    "all (they only place your start among the users the model was trained on); your ratings "
+    "are kept on this computer until you forget them."
 )
 
 
@@ -58,7 +59,8 @@ def start_panel(page: ModelPage) -> tuple[tuple, NewUser | None]:
 
 def question_panel(page: ModelPage) -> None:
     """Ask the next movie to rate (chosen to teach the model most); an answer joins the ratings."""
-    ds, rated = page.dataset, state.rated()
+    ds = page.dataset
+    rated = state.rated(ds)
     skipped = state.skipped()
     pool = _pool(*page.key, page)
     item = pool.next_item("adaptive", rated, set(rated) | set(skipped))
@@ -68,7 +70,7 @@ def question_panel(page: ModelPage) -> None:
     st.markdown(f"Have you seen **{ds.items['title'].iloc[item]}**? Rate it:")
     c1, c2 = st.container(key="onb_question").columns([3, 2], vertical_alignment="center")
     with c1:
-        st.feedback("stars", key=state.question_key(item), on_change=_answer, args=(rated, item))
+        st.feedback("stars", key=state.question_key(item), on_change=_answer, args=(ds, item))
     c2.button("Haven't seen it", key=state.SKIP_BUTTON, on_click=skipped.append, args=(item,))
     st.caption(
         f"{len(rated)} rated, {len(skipped)} not seen. Each question is the movie that would "
@@ -91,10 +93,10 @@ def history_chart(start_key: tuple, rated: dict, titles: list[str]) -> None:
     )
 
 
-def _answer(rated: dict, item: int) -> None:
+def _answer(ds, item: int) -> None:
     value = st.session_state.get(state.question_key(item))
     if value is not None:
-        rated[item] = float(value + 1)
+        state.set_rating(ds, item, float(value + 1))
 
 
 def _said(value) -> str:
