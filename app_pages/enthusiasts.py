@@ -31,17 +31,21 @@ st.caption(
     "A fair share would be 1% and 10%. By genre (the most active users overall, their share "
     "of each genre's ratings):"
 )
+shares = [c for c in table.columns if c.startswith(("ratings_", "weight_"))]
 st.dataframe(
-    table,
+    table.assign(**{c: table[c] * 100 for c in shares}),  # shown in percent
     hide_index=True,
     key="enth_table",
     column_config={
         "scope": "genre",
         "ratings": st.column_config.NumberColumn("ratings", format="%d"),
-        "ratings_top1": st.column_config.NumberColumn("top 1%: ratings", format="percent"),
-        "weight_top1": st.column_config.NumberColumn("top 1%: weight", format="percent"),
-        "ratings_top10": st.column_config.NumberColumn("top 10%: ratings", format="percent"),
-        "weight_top10": st.column_config.NumberColumn("top 10%: weight", format="percent"),
+        **{
+            c: st.column_config.NumberColumn(
+                f"top {c.split('top')[1]}%: {c.split('_')[0]}",
+                format="%.1f%%",
+            )
+            for c in shares
+        },
     },
 )
 
@@ -69,8 +73,14 @@ c[1].metric(
     f"it. Half the movies moved {result.median_move:.0f} places or more in that ranking.",
 )
 c[2].metric(f"New user's top {TOP_N}: changed", result.new_user_changed)
+st.caption(
+    f"Against the control, half the movies with {MIN_RATINGS}+ ratings moved "
+    f"{result.median_move:.0f} places or more in the bias ranking. A default new user's "
+    f"top {TOP_N}, with them and without them:"
+)
+both = {"with them": result.before, "without them": result.after}
 st.dataframe(
-    pd.DataFrame({"with them": result.before, "without them": result.after}),
+    pd.DataFrame(both, index=range(1, len(result.before) + 1)),
     key="enth_lists",
     column_config={"_index": st.column_config.NumberColumn("#")},
 )
