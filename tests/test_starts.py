@@ -127,3 +127,13 @@ def test_age_bands_round_trip():
     labels = starts.age_band_labels()
     assert labels[0] == "under 18" and labels[-1] == "56+"
     assert [starts.age_band(starts.band_age(b)) for b in labels] == labels
+
+
+def test_bayesian_model_starts_keep_their_spread(ml100k, bayes_stored):
+    """On the Bayesian model a start keeps the prior's covariance, so the list has its ± ."""
+    model = bayes_stored.model
+    ex = Explorer(ml100k, model)
+    for how in starts.STARTS:
+        start = starts.start_user(how, model, ml100k, STUDENT)
+        rec = recommend_items(ex, np.zeros(0, np.int64), np.zeros(0), k=5, start=start)
+        assert rec.table["score_sd"].gt(0).all(), how
