@@ -82,7 +82,14 @@ def onboard(args: argparse.Namespace, ex) -> tuple[dict, str]:
         return recommend_items(ex, idx, r, k=args.k, start=start).table["title"].tolist()
 
     first = top()
-    steps, lines = [], [f"start: {(start or model.mean_user()).method}", _list_line(first)]
+    steps, lines = [], []
+    live = scripted is None and not args.json  # in a terminal: each line as it comes
+
+    def say(line: str) -> None:
+        print(line, flush=True) if live else lines.append(line)
+
+    say(f"start: {(start or model.mean_user()).method}")
+    say(_list_line(first))
     for n in range(args.questions):
         item = q.next_item()
         if item is None:
@@ -98,14 +105,18 @@ def onboard(args: argparse.Namespace, ex) -> tuple[dict, str]:
         if rating is None:
             q.skip(item)
             steps.append({"question": title, "answer": None})
-            lines.append(f"{n + 1:>3}. {title}: haven't seen it")
+            if not live:  # (in a terminal the question and its answer are on screen)
+                lines.append(f"{n + 1:>3}. {title}: haven't seen it")
             continue
         q.answer(item, rating)
         now = top()
         steps.append({"question": title, "answer": rating, "top": now})
-        lines.append(f"{n + 1:>3}. {title}: {rating:g}  ->  {_list_line(now, first)}")
+        said = "     " if live else f"{n + 1:>3}. {title}: {rating:g}  "
+        say(f"{said}->  {_list_line(now, first)}")
     out = {"start": (start or model.mean_user()).method, "order": args.order}
     out |= {"before": first, "steps": steps, "recommendations": top()}
+    if live:
+        lines.append(_list_line(out["recommendations"]).replace("top:", "your list now:"))
     return out, "\n".join(lines)
 
 
