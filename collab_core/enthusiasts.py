@@ -18,11 +18,14 @@ import pandas as pd
 from .analysis import Explorer
 from .data import Dataset
 from .errors import ConfigError
-from .models import FOLD_IN_RIDGE, CollabModel
+from .models import CollabModel
 
 TOPS = (0.01, 0.10)  # the most active 1% and 10% of users
 MIN_RATINGS = 20  # the bias ranking compared: movies with this many ratings
 TOP_N = 20
+# The item-side regression's ridge, for the leverage (in the units of the factors, as the
+# fold-in's; kept at 1 so that a movie with one rating is decided by it, as in training).
+LEVERAGE_RIDGE = 1.0
 
 
 def most_active(ds: Dataset, share: float) -> np.ndarray:
@@ -32,7 +35,7 @@ def most_active(ds: Dataset, share: float) -> np.ndarray:
     return np.argsort(-counts, kind="stable")[:n]
 
 
-def leverage(ds: Dataset, model: CollabModel, ridge: float = FOLD_IN_RIDGE) -> np.ndarray:
+def leverage(ds: Dataset, model: CollabModel, ridge: float = LEVERAGE_RIDGE) -> np.ndarray:
     """h_ui for every rating, in `ds.ratings` order (see the module docstring)."""
     u, i, _ = ds.encode(ds.ratings)
     P = np.c_[model.user_factors().double().numpy(), np.ones(model.n_users)]  # [n_users, d+1]
