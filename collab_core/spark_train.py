@@ -1,0 +1,398 @@
+"""Training on Apache Spark: a bias baseline, then MLlib's ALS on its residuals, as a `FactorModel`.
+
+ALS has no bias terms, so the Bias page would have nothing to show and ALS would spend its factors
+on what a bias says in one number. Here Spark first fits the regularised baseline
+r ≈ μ + b_u + b_i (a few alternating passes of DataFrame aggregations:
+b_i = Σ(r − μ − b_u) / (n_i + λ_i), then b_u likewise), then ALS on r − μ − b_u − b_i. The model
+predicts μ + b_u + b_i + p_u·q_i in stars (no link, no range). `als_biases=False` is plain ALS.
+
+The ratings of a loaded data set go to Spark as one Parquet file under the home folder
+(`<home>/spark/ratings/`), written once per data set and seed with each rating's place in the
+seeded permutation `splits.random_split` draws, so Spark validates on the same ratings as the
+models trained here. ALS's lineage grows with every iteration (a StackOverflowError past about
+20 without checkpoints), so each session checkpoints to a folder under the home that is removed
+when the session stops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import paths
+from .config import TrainConfig
+from .data import Dataset
+from .errors import ConfigError, EngineUnavailable, TrainingCancelled
+from .models import FactorModel
+from .training import TrainEvent, TrainResult
+
+DEFAULT_MASTER = "local[*]"
+SPARK_FIX = "pip install 'collab-explorer[spark]' (or pip install 'pyspark>=4')"
+JAVA_FIX = (
+    "install a Java 17+ runtime (Debian/Ubuntu: apt-get install openjdk-17-jre-headless) or set "
+    "JAVA_HOME to the folder of one"
+)
+BIAS_REG = (15.0, 10.0)  # (λ_u, λ_i): the baseline's regularisation (Surprise's defaults)
+BIAS_PASSES = 3
+CHECKPOINT_INTERVAL = 5  # ALS iterations between checkpoints (cuts the lineage)
+_MASTER = re.compile(
+    r"local(\[(\*|\d+)(,\d+)?\])?|spark://[\w.\-]+:\d+(,[\w.\-]+:\d+)*|yarn|k8s://\S+"
+)
+_POLL_S = 0.25
+_PHASES = ("writing the ratings for Spark", "bias baseline", "ALS", "collecting the factors")
+
+
+def java_problem() -> str | None:
+    """Why Java cannot start Spark here (None when it can): no java, a bad JAVA_HOME, too old."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        java = Path(home) / "bin" / "java"
+        if not os.access(java, os.X_OK):
+            return f"JAVA_HOME is {home!r}, which has no bin/java; {JAVA_FIX}."
+    else:
+        found = shutil.which("java")
+        if found is None:
+            return f"Spark needs Java, and there is no `java` here; {JAVA_FIX}."
+        java = Path(found)
+    try:
+        out = subprocess.run(
+            [str(java), "-version"], capture_output=True, text=True, timeout=30
+        ).stderr
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{java} does not run ({exc}); {JAVA_FIX}."
+    m = re.search(r'version "(1\.)?(\d+)', out)
+    if m and int(m.group(2)) < 17:
+        return f"Spark 4 needs Java 17 or newer, and {java} is Java {m.group(2)}; {JAVA_FIX}."
+    return None
+
+
+def require_spark() -> None:
+    """`EngineUnavailable` naming the fix unless pyspark imports and Java runs."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise EngineUnavailable(
+            f"Training on Apache Spark needs pyspark, which is not installed: {SPARK_FIX}."
+        ) from None
+    why = java_problem()
+    if why is not None:
+        raise EngineUnavailable(why)
+
+
+def check_master(master: str) -> str:
+    """The master URL as given, if Spark could take it (local[*], local[N], spark://host:port, ...)."""
+    master = str(master).strip()
+    if not _MASTER.fullmatch(master):
+        raise ConfigError(
+            f"{master!r} is not a Spark master URL; use local[*] (this machine, every core), "
+            "local[N], or spark://HOST:PORT for a standalone cluster."
+        )
+    return master
+
+
+@contextlib.contextmanager
+def spark_session(master: str = DEFAULT_MASTER, *, app_name: str = "collab-explorer") -> Iterator:
+    """A SparkSession on `master` that checkpoints under the home folder; stopped (and its
+    checkpoints removed) on exit. Missing pyspark or Java: `EngineUnavailable` with the fix."""
+    master = check_master(master)
+    require_spark()
+    from pyspark.sql import SparkSession
+
+    root = paths.home() / "spark"
+    root.mkdir(parents=True, exist_ok=True)
+    checkpoints = Path(tempfile.mkdtemp(prefix="checkpoints-", dir=root))
+    builder = (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+    )
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # py4j / PySpark errors when the JVM or the master cannot be reached
+        shutil.rmtree(checkpoints, ignore_errors=True)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise EngineUnavailable(
+            f"Spark could not start with master {master} ({first}). Check the master URL, and "
+            f"that Java works: {JAVA_FIX}."
+        ) from None
+    spark.sparkContext.setLogLevel("ERROR")
+    # 200 shuffle partitions by default: mostly empty tasks on small data; two per core instead.
+    spark.conf.set("spark.sql.shuffle.partitions", str(_blocks(spark) * 2))
+    spark.sparkContext.setCheckpointDir(str(checkpoints))
+    try:
+        yield spark
+    finally:
+        spark.stop()
+        shutil.rmtree(checkpoints, ignore_errors=True)
+
+
+def _blocks(spark) -> int:
+    """Partitions (and ALS blocks) for this session: one per core Spark has, at least two."""
+    return max(2, spark.sparkContext.defaultParallelism)
+
+
+def ratings_parquet(dataset: Dataset, seed: int) -> Path:
+    """The data set's ratings as Parquet for Spark (u, i, r, and `order`: each rating's place in
+    `random_split`'s permutation for `seed`), written once and reused."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = paths.home() / "spark" / "ratings"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{dataset.fingerprint}-seed{seed}.parquet"
+    if path.exists():
+        return path
+    u, i, r = dataset.encode(dataset.ratings)
+    perm = np.random.default_rng(seed).permutation(len(r))  # as splits.random_split draws it
+    order = np.empty(len(r), np.int64)
+    order[perm] = np.arange(len(r))
+    table = pa.table({"u": u.astype(np.int32), "i": i.astype(np.int32), "r": r, "order": order})
+    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def fit_biases(train, passes: int = BIAS_PASSES, reg: tuple[float, float] = BIAS_REG):
+    """(μ, user biases, item biases) of the regularised baseline, fitted in Spark by alternating
+    aggregations; the bias tables are small DataFrames (u, bu) and (i, bi)."""
+    from pyspark.sql import functions as F
+
+    mu = float(train.agg(F.avg("r")).first()[0])
+    bu = None
+    for _ in range(passes):
+        res = F.col("r") - mu - (F.coalesce(F.col("bu"), F.lit(0.0)) if bu is not None else 0.0)
+        t = train if bu is None else train.join(F.broadcast(bu), "u", "left")
+        bi = t.groupBy("i").agg((F.sum(res) / (F.count("*") + reg[1])).alias("bi")).cache()
+        res = F.col("r") - mu - F.coalesce(F.col("bi"), F.lit(0.0))
+        bu = (
+            train.join(F.broadcast(bi), "i", "left")
+            .groupBy("u")
+            .agg((F.sum(res) / (F.count("*") + reg[0])).alias("bu"))
+            .cache()
+        )
+    return mu, bu, bi
+
+
+def _table(df, key: str, value: str, n: int, width: int | None = None) -> np.ndarray:
+    """A small Spark DataFrame (key, value) as a dense numpy table of `n` rows (zeros elsewhere)."""
+    t = df.select(key, value).toArrow()
+    keys = t.column(key).to_numpy()
+    if width is None:
+        out = np.zeros(n, np.float32)
+        out[keys] = t.column(value).to_numpy()
+        return out
+    out = np.zeros((n, width), np.float32)
+    out[keys] = np.asarray(t.column(value).to_pylist(), np.float32).reshape(len(keys), width)
+    return out
+
+
+@dataclass
+class _Run:
+    """What the worker thread shares with the watcher: its phase, result or error."""
+
+    phase: int = 0
+    result: Any = None
+    error: BaseException | None = None
+
+
+def _train_in_spark(spark, path: Path, dataset: Dataset, config: TrainConfig, run: _Run):
+    """The Spark side: split, baseline, ALS on the residuals, factors back as a FactorModel."""
+    from pyspark.ml.recommendation import ALS
+    from pyspark.sql import functions as F
+
+    sc = spark.sparkContext
+    n_valid = int(round(len(dataset.ratings) * config.valid_frac))
+    train = spark.read.parquet(str(path)).where(F.col("order") >= n_valid).select("u", "i", "r")
+    train = train.repartition(_blocks(spark)).cache()
+    run.phase = 1
+    sc.setJobGroup("collab-bias", "bias baseline")
+    if config.als_biases:
+        mu, bu_df, bi_df = fit_biases(train)
+        resid = (
+            train.join(F.broadcast(bu_df), "u", "left")
+            .join(F.broadcast(bi_df), "i", "left")
+            .select("u", "i", (F.col("r") - mu - F.col("bu") - F.col("bi")).alias("res"))
+            .cache()
+        )
+    else:
+        mu, bu_df, bi_df = 0.0, None, None
+        resid = train.withColumnRenamed("r", "res")
+    run.phase = 2
+    sc.setJobGroup("collab-als", "ALS")
+    als = ALS(
+        rank=config.n_factors,
+        maxIter=config.epochs,
+        regParam=config.wd,
+        userCol="u",
+        itemCol="i",
+        ratingCol="res",
+        seed=config.seed,
+        checkpointInterval=CHECKPOINT_INTERVAL,
+        numUserBlocks=_blocks(spark),
+        numItemBlocks=_blocks(spark),
+    )
+    fitted = als.fit(resid)
+    resid.unpersist()
+    train.unpersist()
+    run.phase = 3
+    sc.setJobGroup("collab-collect", "collecting the factors")
+    n_u, n_i, k = dataset.n_users, dataset.n_items, config.n_factors
+    P = _table(fitted.userFactors, "id", "features", n_u, k)
+    Q = _table(fitted.itemFactors, "id", "features", n_i, k)
+    seen_u = np.zeros(n_u, bool)
+    seen_u[fitted.userFactors.select("id").toArrow().column("id").to_numpy()] = True
+    seen_i = np.zeros(n_i, bool)
+    seen_i[fitted.itemFactors.select("id").toArrow().column("id").to_numpy()] = True
+    biases = {}
+    if config.als_biases:
+        biases = {
+            "user_bias": _table(bu_df, "u", "bu", n_u),
+            "item_bias": _table(bi_df, "i", "bi", n_i),
+        }
+    return FactorModel(P, Q, global_bias=mu, user_seen=seen_u, item_seen=seen_i, **biases)
+
+
+def _progress(sc, run: _Run, started: float) -> TrainEvent:
+    """What Spark's status tracker says now, as a TrainEvent (phase, job and stage progress)."""
+    tracker = sc.statusTracker()
+    stages = [s for s in (tracker.getStageInfo(i) for i in tracker.getActiveStageIds()) if s]
+    done = sum(s.numCompletedTasks for s in stages)
+    total = sum(s.numTasks for s in stages)
+    jobs = tracker.getActiveJobsIds()
+    msg = f"Spark: {_PHASES[run.phase]}"
+    if stages:
+        msg += f" · job {max(jobs) if jobs else '?'}, stage {max(s.stageId for s in stages)}: "
+        msg += f"{done}/{total} tasks"
+    msg += f" · {time.perf_counter() - started:.0f} s"
+    within = done / total if total else 0.0
+    fraction = min(0.99, (run.phase + within) / len(_PHASES))
+    return TrainEvent(
+        "batch", run.phase, len(_PHASES), done, total, float("nan"), fraction=fraction, message=msg
+    )
+
+
+def _watch(spark, work: Callable[[_Run], Any], callback, cancel, started: float) -> Any:
+    """Run `work` in a thread while this one reports Spark's progress and honours `cancel`
+    (`sc.cancelAllJobs`); an exception here (a page stopped mid-run) cancels the jobs too."""
+    sc = spark.sparkContext
+    run = _Run()
+
+    def target() -> None:
+        try:
+            run.result = work(run)
+        except BaseException as exc:  # handed to the watching thread
+            run.error = exc
+
+    thread = threading.Thread(target=target, name="collab-spark-train", daemon=True)
+    thread.start()
+    cancelled = False
+    try:
+        while thread.is_alive():
+            thread.join(_POLL_S)
+            if not cancelled and cancel is not None and cancel():
+                cancelled = True
+                sc.cancelAllJobs()
+            if callback is not None and thread.is_alive():
+                callback(_progress(sc, run, started))
+    except BaseException:
+        sc.cancelAllJobs()
+        thread.join(30)
+        raise
+    if cancelled:
+        raise TrainingCancelled("Training on Spark was cancelled; its jobs were stopped.")
+    if run.error is not None:
+        raise run.error
+    return run.result
+
+
+@dataclass
+class SparkTrainer:
+    """Trains `model="als"` configs on Spark: `fit` has `training.fit`'s shape, for the store.
+
+    `master` is where (not part of the model's store key: a cluster and this machine train the
+    same model); `spark` an open session to use (tests share one), else one is started for the
+    run and stopped after it.
+    """
+
+    master: str = DEFAULT_MASTER
+    spark: Any = None
+
+    def fit(
+        self,
+        dataset: Dataset,
+        config: TrainConfig,
+        *,
+        callback: Callable[[TrainEvent], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> TrainResult:
+        config = config.resolved()
+        if config.model != "als":
+            raise ConfigError(f"Spark trains the ALS model (model='als'), not {config.model!r}.")
+        started = time.perf_counter()
+        if self.spark is not None:
+            return self._fit(self.spark, dataset, config, callback, cancel, started)
+        with spark_session(self.master) as spark:
+            return self._fit(spark, dataset, config, callback, cancel, started)
+
+    def _fit(self, spark, dataset, config, callback, cancel, started) -> TrainResult:
+        from .evaluate import mae, rmse
+        from .splits import random_split
+
+        path = ratings_parquet(dataset, config.seed)
+        fit_start = time.perf_counter()
+
+        def work(run: _Run):
+            return _train_in_spark(spark, path, dataset, config, run)
+
+        model = _watch(spark, work, callback, cancel, started)
+        seconds = time.perf_counter() - fit_start
+        train, valid = random_split(dataset.ratings, config.valid_frac, config.seed)
+        metrics_rows = {}
+        for name, part in (("train", train), ("valid", valid)):
+            u, i, r = dataset.encode(part)
+            pred = model.predict(u, i).numpy()
+            metrics_rows[name] = (rmse(pred, r), mae(pred, r))
+        history = [
+            {
+                "epoch": config.epochs - 1,
+                "train_loss": metrics_rows["train"][0] ** 2,
+                "valid_loss": metrics_rows["valid"][0] ** 2,
+                "valid_rmse": metrics_rows["valid"][0],
+                "valid_mae": metrics_rows["valid"][1],
+            }
+        ]
+        if callback is not None:
+            callback(
+                TrainEvent(
+                    "epoch", config.epochs - 1, config.epochs, 1, 1, history[0]["train_loss"],
+                    history[0]["valid_loss"], history[0]["valid_rmse"], fraction=1.0,
+                    message="Spark: done",
+                )
+            )  # fmt: skip
+        metrics = {
+            "valid_rmse": metrics_rows["valid"][0],
+            "valid_mae": metrics_rows["valid"][1],
+            "train_seconds": round(seconds, 4),
+            "n_train": len(train),
+            "n_valid": len(valid),
+        }
+        master = spark.sparkContext.master
+        return TrainResult(
+            model=model, history=history, metrics=metrics, device=f"spark {master}", config=config
+        )
