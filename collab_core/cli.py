@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from .config import MODELS, NOISES, UNUSED, TrainConfig
+from .cli_import import add_import_command
+from .config import NOISES, UNUSED, TrainConfig
 from .devices import CHOICES as DEVICES
 from .errors import CollabError
 
@@ -102,9 +103,10 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     """The TrainConfig flags shared by `train` and `evaluate`; unset ones keep the tuned defaults."""
     p.add_argument(
         "--model",
-        choices=MODELS,
+        choices=("dot", "nn", "bayes", "als"),
         default="dot",
-        help="dot product, neural net, or the dot product by Gibbs sampling (bayes)",
+        help="dot product, neural net, the dot product by Gibbs sampling (bayes), or Spark's "
+        "ALS (als, the same as --engine spark)",
     )
     p.add_argument("--factors", type=int, help="embedding size (n_factors)")
     p.add_argument("--wd", type=float, help="weight decay (per-example L2)")
@@ -123,12 +125,20 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     from .errors import ConfigError
 
+    if getattr(args, "engine", "local") == "spark":
+        if args.model not in ("dot", "als"):
+            raise ConfigError(f"--engine spark trains ALS (--model als), not --model {args.model}.")
+        args.model = "als"
+    if args.model != "als" and getattr(args, "no_biases", False):
+        raise ConfigError("--no-biases is a setting of --engine spark (plain ALS).")
     given = [n for n in UNUSED[args.model] if getattr(args, n, None) is not None]
     if given:
         flags = ", ".join("--" + n.replace("_", "-") for n in given)
         why = (
             "it learns its prior from the data and has no learning rate or batches"
             if args.model == "bayes"
+            else "ALS on Spark has no learning rate or batches"
+            if args.model == "als"
             else "they are settings of --model bayes"
         )
         raise ConfigError(f"{flags} cannot be used with --model {args.model}: {why}.")
@@ -142,6 +152,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         bs=args.bs,
         burn_in=args.burn_in,
         noise=args.noise,
+        als_biases=False if getattr(args, "no_biases", False) else None,
         seed=args.seed,
         device=args.device,
     )
@@ -153,13 +164,34 @@ def _model_id(dataset, config) -> str:
     return model_id_for(dataset.fingerprint, config)
 
 
-def _train(dataset, config, callback=None):
+def _train(dataset, config, callback=None, master: str = "local[*]"):
     """(model, metrics, device, cached): `train` goes through the model store, so a config trained
     before on the same data comes back at once (`cached` True) instead of training again."""
     from .store import ModelStore
 
-    stored = ModelStore().get_or_train(dataset, config, callback=callback)
+    fit = None
+    if config.model == "als":
+        from .spark_train import SparkTrainer, check_master
+
+        fit = SparkTrainer(check_master(master)).fit
+    stored = ModelStore().get_or_train(dataset, config, callback=callback, fit=fit)
     return stored.model, stored.metrics, stored.meta.get("device", config.device), stored.cached
+
+
+def _progress_printer():
+    """`_epoch_printer`, plus Spark's progress (phase, job, stage) on stderr when it changes."""
+    last = [""]
+
+    def show(event) -> None:
+        if event.message and event.kind == "batch":
+            head = event.message.rsplit(" · ", 1)[0]  # without the clock, which always changes
+            if head != last[0]:
+                last[0] = head
+                print(event.message, file=sys.stderr, flush=True)
+            return
+        _epoch_printer(event)
+
+    return show
 
 
 def _epoch_printer(event) -> None:
@@ -179,7 +211,8 @@ def _epoch_printer(event) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     ds = _dataset(args)
     config = config_from_args(args)
-    _, metrics, device, cached = _train(ds, config, None if args.json else _epoch_printer)
+    printer = None if args.json else _progress_printer()
+    _, metrics, device, cached = _train(ds, config, printer, master=args.master)
     out = {
         "model_id": _model_id(ds, config),
         "model": config.model,
@@ -491,7 +524,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model on a random 80/20 split and report its error")
     add_data_args(p)
     add_model_args(p)
+    p.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="train here (default) or on Apache Spark (ALS; needs pip install '.[spark]' and Java)",
+    )
+    p.add_argument(
+        "--master",
+        default="local[*]",
+        help="Spark master URL: local[*] (default), local[N] or spark://HOST:PORT",
+    )
+    p.add_argument(
+        "--no-biases", action="store_true", help="spark: plain ALS, without the bias baseline"
+    )
     p.set_defaults(func=cmd_train)
+    add_import_command(sub, add_data_args, _dataset)
     p = sub.add_parser("evaluate", help="train on one ratings file and score another")
     p.add_argument("--train", required=True, help="ratings file (or MovieLens folder) to train on")
     p.add_argument("--test", required=True, help="ratings file to score")
