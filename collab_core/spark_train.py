@@ -51,7 +51,7 @@ _MASTER = re.compile(
     r"local(\[(\*|\d+)(,\d+)?\])?|spark://[\w.\-]+:\d+(,[\w.\-]+:\d+)*|yarn|k8s://\S+"
 )
 _POLL_S = 0.25
-_PHASES = ("writing the ratings for Spark", "bias baseline", "ALS", "collecting the factors")
+_PHASES = ("reading the ratings", "bias baseline", "ALS", "collecting the factors")
 
 
 def java_problem() -> str | None:
@@ -207,6 +207,7 @@ class _Run:
     """What the worker thread shares with the watcher: its phase, result or error."""
 
     phase: int = 0
+    cancelled: bool = False
     result: Any = None
     error: BaseException | None = None
 
@@ -217,11 +218,17 @@ def _train_in_spark(spark, path: Path, dataset: Dataset, config: TrainConfig, ru
     from pyspark.sql import functions as F
 
     sc = spark.sparkContext
+
+    def phase(k: int) -> None:
+        if run.cancelled:
+            raise TrainingCancelled("Training on Spark was cancelled.")
+        run.phase = k
+        sc.setJobGroup(f"collab-{k}", _PHASES[k], interruptOnCancel=True)
+
     n_valid = int(round(len(dataset.ratings) * config.valid_frac))
     train = spark.read.parquet(str(path)).where(F.col("order") >= n_valid).select("u", "i", "r")
     train = train.repartition(_blocks(spark)).cache()
-    run.phase = 1
-    sc.setJobGroup("collab-bias", "bias baseline")
+    phase(1)
     if config.als_biases:
         mu, bu_df, bi_df = fit_biases(train)
         resid = (
@@ -233,8 +240,7 @@ def _train_in_spark(spark, path: Path, dataset: Dataset, config: TrainConfig, ru
     else:
         mu, bu_df, bi_df = 0.0, None, None
         resid = train.withColumnRenamed("r", "res")
-    run.phase = 2
-    sc.setJobGroup("collab-als", "ALS")
+    phase(2)
     als = ALS(
         rank=config.n_factors,
         maxIter=config.epochs,
@@ -250,8 +256,7 @@ def _train_in_spark(spark, path: Path, dataset: Dataset, config: TrainConfig, ru
     fitted = als.fit(resid)
     resid.unpersist()
     train.unpersist()
-    run.phase = 3
-    sc.setJobGroup("collab-collect", "collecting the factors")
+    phase(3)
     n_u, n_i, k = dataset.n_users, dataset.n_items, config.n_factors
     P = _table(fitted.userFactors, "id", "features", n_u, k)
     Q = _table(fitted.itemFactors, "id", "features", n_i, k)
@@ -306,7 +311,8 @@ def _watch(spark, work: Callable[[_Run], Any], callback, cancel, started: float)
         while thread.is_alive():
             thread.join(_POLL_S)
             if not cancelled and cancel is not None and cancel():
-                cancelled = True
+                cancelled = run.cancelled = True
+            if cancelled:  # again at every poll: the jobs a phase starts after the first cancel
                 sc.cancelAllJobs()
             if callback is not None and thread.is_alive():
                 callback(_progress(sc, run, started))
