@@ -211,3 +211,15 @@ def simulation(key: tuple[str, str]) -> dict | None:
     """{label: SimulationResult} of the last run if it was on this (fingerprint, model_id)."""
     found = st.session_state.get(SIMULATION)
     return found["runs"] if found is not None and found["key"] == key else None
+
+
+SPARK_MASTER = "train_spark_master"  # Train: the Spark master URL the "Apache Spark" engine uses
+
+
+def spark_master() -> str:
+    return str(st.session_state.get(SPARK_MASTER) or "local[*]").strip()
+
+
+def cancel_pressed() -> bool:
+    """Whether the Train page's Cancel (of a Spark run) was what started this rerun."""
+    return bool(st.session_state.get("train_cancel"))

@@ -37,6 +37,7 @@ def train_with_progress(
         if activate:
             state.request_model(found.model_id)
         return found
+    fit = _spark_fit(config)
     bar = st.progress(0.0, f"Training the {label}…")
     plot = st.empty() if chart else None
     history: list[dict] = []
@@ -67,12 +68,14 @@ def train_with_progress(
             )
         last[0] = now
         text = f"{unit} {ev.epoch + 1}/{ev.epochs}"  # events count epochs from 0
+        if ev.message:  # Spark: its phase, job and stage
+            text = ev.message
         if ev.valid_rmse is not None and ev.kind == "epoch":
             text += f" · valid RMSE {ev.valid_rmse:.4f}"
         bar.progress(min(max(float(ev.fraction), 0.0), 1.0), text)
 
     with user_errors():
-        stored = store.get_or_train(ds, config, callback=on_event)
+        stored = store.get_or_train(ds, config, callback=on_event, fit=fit)
     rmse = stored.metrics.get("valid_rmse")
     bar.progress(1.0, "Done" + (f" · valid RMSE {rmse:.4f}" if rmse is not None else ""))
     for warning in stored.warnings:  # e.g. the store could not save it (disk full)
@@ -80,6 +83,21 @@ def train_with_progress(
     if activate:
         state.request_model(stored.model_id)
     return stored
+
+
+def _spark_fit(config: TrainConfig):
+    """Spark's `fit` for an "als" config (None for the others), with a Cancel button: pressing it
+    reruns the page, which stops this run, and the trainer then cancels Spark's jobs."""
+    if config.model != "als":
+        return None
+    from collab_core import spark_train
+
+    with user_errors():
+        master = spark_train.check_master(state.spark_master())
+        spark_train.require_spark()
+    st.button("Cancel", key="train_cancel", icon=":material/stop:")
+    st.caption(f"Training on Spark at `{master}`; starting Spark takes several seconds.")
+    return spark_train.SparkTrainer(master).fit
 
 
 def default_model_button(ds: Dataset, *, key: str) -> None:
