@@ -3,18 +3,29 @@
 import streamlit as st
 
 from collab_core import plots
-from collab_core.analysis import BIAS_NOTE
+from collab_core.analysis import BIAS_KINDS, BIAS_NOTE, bias_units
 from ui import context, widgets
 
 st.title("Bias rankings")
 page = context.model_page()
-ds = page.dataset
+ds, ex = page.dataset, page.explorer
+kind = page.stored.model.bias_kind  # "learned" | "effective" | "none": what this model has
 
+if kind == "none":
+    st.info(BIAS_KINDS["none"], icon=":material/block:")
+    st.stop()
 st.markdown(
-    "Every movie gets a learned **bias**: a number added to its predicted rating for every user. "
-    "The lowest-biased movies are those people dislike *even when they match their taste*; the "
-    "highest are liked even by people who don't usually like that kind of movie. " + BIAS_NOTE
+    BIAS_KINDS["learned"] + " The lowest-biased movies are those people dislike *even when they "
+    "match their taste*; the highest are liked even by people who don't usually like that kind "
+    "of movie. " + BIAS_NOTE
+    if kind == "learned"
+    else "The lowest-biased movies are those the model rates down whoever watches; the highest, "
+    "those it rates up. " + BIAS_NOTE
 )
+if kind == "effective":
+    st.warning(BIAS_KINDS["effective"], icon=":material/function:")
+st.caption(bias_units(ex))
+
 c1, c2 = st.columns(2)
 max_n = int(ds.items["n_ratings"].max())
 min_ratings = c1.slider(
@@ -38,9 +49,10 @@ left.plotly_chart(
 right.plotly_chart(
     plots.bias_bars(low, "Lowest bias: disliked even by their audience"), key="bias_low"
 )
+STARS = st.column_config.NumberColumn("bias (stars)", format="%+.2f", width=70)
 with st.expander("The table, with an explanation of each bias", icon=":material/table:"):
     st.dataframe(
-        table.drop(columns=["item_index"]),
+        widgets.shown(table.drop(columns=["item_index"])),
         hide_index=True,
         row_height=widgets.WRAP_ROW_HEIGHT,
         height=widgets.table_height(len(table), widgets.WRAP_ROW_HEIGHT),
@@ -50,7 +62,7 @@ with st.expander("The table, with an explanation of each bias", icon=":material/
             "end": st.column_config.TextColumn(width=62),
             "rank": st.column_config.NumberColumn(width=40),
             "title": st.column_config.TextColumn(width=200),
-            "bias": st.column_config.NumberColumn(format="%+.3f", width=60),
+            "bias": STARS,
             "explanation": st.column_config.TextColumn(width=300),
             "n_ratings": st.column_config.NumberColumn("ratings", width=60),
             "genres": st.column_config.ListColumn(width=170),
@@ -76,7 +88,7 @@ with context.user_errors():
     users = page.biases(top=top, users=True, min_ratings=min(20, min_ratings))
 left, right = st.columns([1, 1])
 left.plotly_chart(
-    plots.histogram(page.explorer.user_bias_, "Distribution of user biases", "user bias"),
+    plots.histogram(ex.user_bias_stars_, "Distribution of user biases", "user bias (stars)"),
     key="bias_users_hist",
 )
 with right:
@@ -91,7 +103,7 @@ with right:
             "end": st.column_config.TextColumn(width=62),
             "rank": st.column_config.NumberColumn(width=40),
             "user_id": st.column_config.TextColumn("user", width=50),
-            "bias": st.column_config.NumberColumn(format="%+.3f", width=60),
+            "bias": STARS,
             "explanation": st.column_config.TextColumn(width=230),
         },
     )

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from collab_core.analysis import similar_min_ratings
 from ui import context, state, widgets
 
 st.title("Similar movies")
@@ -22,13 +23,16 @@ with c1:
     query = widgets.movie_picker(ds, "Movie", key=state.SIMILAR_PICK)
 k = c2.slider("How many", 5, 50, 10, key="similar_k")
 metric = c3.radio("Metric", ["cosine", "euclidean"], key="similar_metric")
+default_min = similar_min_ratings(ds.items["n_ratings"])
+state.start_similar_min(default_min)
 min_ratings = c4.number_input(
     "Min. ratings",
     0,
     1000,
-    5,
-    key="similar_min",
-    help="Leave out rarely-rated movies, whose embeddings are noisy.",
+    key=state.SIMILAR_MIN,
+    help="Leave out rarely-rated movies: few people shaped their embeddings. The default "
+    f"({default_min}) made the lists whose movies the query's fans liked best, measured on "
+    "people the model never saw (see the README).",
 )
 if query is None:
     st.info("Choose a movie.")
@@ -47,7 +51,7 @@ st.caption(
 )
 
 event = st.dataframe(
-    table,
+    widgets.shown(table),
     hide_index=True,
     on_select="rerun",
     selection_mode="single-row",
@@ -66,7 +70,7 @@ event = st.dataframe(
         "n_ratings": st.column_config.NumberColumn("ratings", width=60),
         "genres": st.column_config.ListColumn(width=210),
         "year": st.column_config.NumberColumn(format="%d", width=50),
-        "bias": st.column_config.NumberColumn(format="%.3f", width=60),
+        "bias": st.column_config.NumberColumn("bias (stars)", format="%+.2f", width=70),
     },
 )
 picked = event.selection.rows if event is not None else []

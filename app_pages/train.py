@@ -4,7 +4,7 @@ import streamlit as st
 
 from collab_core import experiments, plots
 from ui import cached, context, state, train_settings, widgets
-from ui.training import show_last_trained, train_with_progress
+from ui.training import activate, show_last_trained, train_with_progress
 
 ds = context.dataset()
 st.title("Train a model")
@@ -19,12 +19,16 @@ st.markdown(
     "same settings come back instantly."
 )
 
-config = train_settings.train_config()
+config = train_settings.train_config(ds)
 
 
-def _train_one(cfg, label: str):
-    """How sweeps and comparisons train: a progress bar per model; the active model stays."""
-    return train_with_progress(ds, cfg, label=label, chart=False, activate=False)
+def _sweep_run(cfg, label: str):
+    """How a sweep trains: a progress bar per run, naming it; the active model stays."""
+    return train_with_progress(ds, cfg, label=f"sweep {label}", chart=False)
+
+
+def _comparison_run(cfg, label: str):
+    return train_with_progress(ds, cfg, label=f"comparison {label}", chart=False)
 
 
 left, right = st.columns([1, 1])
@@ -55,14 +59,14 @@ if res is not None:
 if state.cancel_pressed():
     st.info("Training was cancelled; Spark's jobs were stopped.", icon=":material/stop:")
 if go:
-    state.set_last_trained(train_with_progress(ds, config))
+    activate(train_with_progress(ds, config))
     st.rerun()  # so the sidebar shows the new model as the active one
 
-show_last_trained()
+rows = context.models(ds)
+show_last_trained({r["model_id"] for r in rows})
 
 # --- all models ----------------------------------------------------------------------------
 st.header("Trained models")
-rows = context.models(ds)
 if not rows:
     st.caption("None yet.")
 else:
@@ -80,7 +84,7 @@ else:
         model_id = table.iloc[picked[0]]["model_id"]
         a, b = st.columns(2)
         if a.button("Make this the active model", key="train_make_active", type="primary"):
-            state.request_model(model_id)
+            state.set_active_model(model_id)
             st.rerun()
         if b.button("Delete this model", key="train_delete"):
             with context.user_errors():
@@ -103,7 +107,7 @@ if (
     and values
 ):
     with context.user_errors():
-        table = experiments.run_sweep(_train_one, config, param, values)
+        table = experiments.run_sweep(_sweep_run, config, param, values)
     state.set_sweep(ds.fingerprint, param, table)
 sweep = state.sweep(ds.fingerprint)  # None after a sweep on another data set
 if sweep is not None:
@@ -123,7 +127,7 @@ if st.button(
     icon=":material/compare_arrows:",
 ):
     with context.user_errors():
-        compared = experiments.run_comparison(_train_one, config.device)
+        compared = experiments.run_comparison(_comparison_run, config.device)
     state.set_compare_pick(list(compared["model_id"]))  # the picker is drawn below: show these
 rows = context.models(ds)
 if rows:

@@ -5,7 +5,7 @@ from dataclasses import replace
 import streamlit as st
 
 from collab_core import localfiles
-from collab_core.errors import CollabError
+from collab_core.errors import CollabError, MissingColumnError
 from collab_core.readers import COLUMN_ALIASES
 from collab_core.scales import parse_scale
 from ui import cached, state, uploads
@@ -13,6 +13,13 @@ from ui import cached, state, uploads
 TYPES = ["csv", "tsv", "txt", "dat", "data", "parquet", "zip", "gz", "bz2", "xz", "zst"]
 UPLOAD, ON_SERVER = "Upload a file", "Open a file on this machine"
 DETECT = "(detect)"
+# The column mapping's boxes, by role, and what the column of each holds.
+ROLES = {
+    "user_id": ("User column", "user ids"),
+    "item_id": ("Item column", "item ids"),
+    "rating": ("Rating column", "ratings"),
+    "timestamp": ("Timestamp column", "timestamps"),
+}
 
 st.title("Upload your own ratings")
 st.markdown(
@@ -72,7 +79,7 @@ def _mapping_widgets(columns: list[str] | None, expanded: bool) -> None:
             return
         st.caption("Say which column holds what, where detection picked wrong or found nothing.")
         for col, role in zip(st.columns(len(COLUMN_ALIASES)), COLUMN_ALIASES, strict=True):
-            col.selectbox(role, [DETECT, *columns], key=state.column_map_key(role))
+            col.selectbox(ROLES[role][0], [DETECT, *columns], key=state.column_map_key(role))
 
 
 # The mapping widgets are drawn below the result, so read their last values from session state.
@@ -112,11 +119,18 @@ reading = replace(reading, mapping=mapping or None)
 error = None
 try:
     ds = cached.read(reading)
+except MissingColumnError as exc:  # said with this page's own controls
+    box, holds = ROLES[exc.role]
+    error = (
+        f"{exc.file} has no column the app recognises as its {holds} (its columns: "
+        f"{', '.join(exc.columns)}). Open **Column mapping** below and set **{box}** to the "
+        f"column that holds the {holds}."
+    )
 except CollabError as exc:
     error = str(exc)
 if error:
     st.error(error, icon=":material/error:")
-    if columns:
+    if columns and "Column mapping" not in error:
         st.caption("If a column was not recognised, choose it under **Column mapping** below.")
 _mapping_widgets(columns, expanded=bool(error) or bool(mapping))
 if error:
@@ -141,7 +155,7 @@ if summary["users"] < 2 or summary["items"] < 2:
     st.stop()
 
 label = st.text_input("Name for this data set", value=reading.default_label(), key="upload_label")
-if st.button("Use this data set", type="primary", icon=":material/done:"):
+if st.button("Use this data set", type="primary", icon=":material/done:", key="upload_use"):
     state.request_dataset(uploads.save(reading, label).key)
     st.rerun()
 if state.dataset_choice().startswith(uploads.PREFIX):

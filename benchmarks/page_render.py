@@ -30,9 +30,11 @@ def main() -> None:
 
     from collab_core.data import load_dataset
     from collab_core.devices import describe, pick_device
+    from collab_core.prefs import Prefs
     from collab_core.store import default_model
 
     stored = default_model(load_dataset())
+    Prefs().update("ml-100k", active_model=stored.model_id)  # the pages explore the default model
     print(
         f"machine: {describe_machine()}; device {describe(pick_device('auto'))}; "
         f"model {stored.model_id}"
@@ -41,7 +43,6 @@ def main() -> None:
     for page in PAGES:
         at = AppTest.from_file(str(ROOT / "tests" / "app" / "harness.py"), default_timeout=120)
         at.session_state["_test_page"] = page
-        at.session_state["model_id"] = stored.model_id
         t0 = time.perf_counter()
         at.run()
         first = time.perf_counter() - t0

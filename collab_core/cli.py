@@ -327,7 +327,7 @@ def _records(df) -> list[dict]:
 
 
 def cmd_biases(args: argparse.Namespace) -> int:
-    from .analysis import BIAS_NOTE
+    from .analysis import BIAS_KINDS, BIAS_NOTE, bias_units
 
     ex = _explorer(args)
     table = ex.biases(top=args.top, users=args.users, min_ratings=args.min_ratings)
@@ -336,6 +336,8 @@ def cmd_biases(args: argparse.Namespace) -> int:
         "kind": kind,
         "min_ratings": args.min_ratings,
         "note": BIAS_NOTE,
+        "bias_kind": ex.model.bias_kind,
+        "units": bias_units(ex),
         "highest": _records(table[table["end"] == "highest"]),
         "lowest": _records(table[table["end"] == "lowest"]),
     }
@@ -348,7 +350,8 @@ def cmd_biases(args: argparse.Namespace) -> int:
                 f"  {row['rank']:>3}  {row['bias']:+.3f}  mean {row['mean_rating']:.2f} "
                 f"({row['n_ratings']})  {name}\n         {row['explanation']}"
             )
-    _emit(out, args.json, "\n".join(lines + [BIAS_NOTE]))
+    notes = [BIAS_KINDS[ex.model.bias_kind], bias_units(ex), BIAS_NOTE]
+    _emit(out, args.json, "\n".join(lines + notes))
     return 0
 
 

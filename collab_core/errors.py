@@ -11,6 +11,18 @@ class DataError(CollabError):
     """A ratings or items file (or a data set download) that cannot be used as it is."""
 
 
+class MissingColumnError(DataError):
+    """A ratings file with no column for a role (user ids, item ids, ratings) that could be found.
+
+    `file`, `role` (a key of `readers.COLUMN_ALIASES`) and `columns` (the file's) let a page name
+    its own controls; the message says what to rename.
+    """
+
+    def __init__(self, message: str, *, file: str, role: str, columns: list[str]) -> None:
+        super().__init__(message)
+        self.file, self.role, self.columns = file, role, columns
+
+
 class ConfigError(CollabError):
     """A training or analysis setting that is out of range or inconsistent."""
 

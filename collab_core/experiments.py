@@ -57,8 +57,8 @@ def comparison_configs(device: str = "auto") -> dict[str, TrainConfig]:
 
 
 # How an experiment trains one config: (config, label) -> the trained (or stored) model; the label
-# names the run for progress output. Scripts pass `lambda c, _: store.get_or_train(dataset, c)`;
-# the Train page passes one that draws a progress bar.
+# names the run and its place for progress output: "run 2 of 5 (wd = 0.1)". Scripts pass
+# `lambda c, _: store.get_or_train(dataset, c)`; the Train page passes one that draws a progress bar.
 Train = Callable[[TrainConfig, str], StoredModel]
 
 
@@ -66,9 +66,10 @@ def run_sweep(train: Train, base: TrainConfig, param: str, values=None) -> pd.Da
     """`sweep_configs(base, param, values)` trained with `train`: one row per value, in increasing
     order, with the validation RMSE and the model id (columns `param`, valid_rmse, model_id)."""
     rows = []
-    for config in sweep_configs(base, param, values):
+    configs = sweep_configs(base, param, values)
+    for k, config in enumerate(configs, start=1):
         value = getattr(config, param)
-        stored = train(config, f"{param}={value:g}")
+        stored = train(config, f"run {k} of {len(configs)} ({param} = {value:g})")
         rows.append(
             {
                 param: value,
@@ -83,8 +84,9 @@ def run_comparison(train: Train, device: str = "auto") -> pd.DataFrame:
     """`comparison_configs(device)` trained with `train`: one row per run, in `COMPARISON`'s order
     (columns label, valid_rmse, model_id)."""
     rows = []
-    for label, config in comparison_configs(device).items():
-        stored = train(config, label)
+    configs = comparison_configs(device)
+    for k, (label, config) in enumerate(configs.items(), start=1):
+        stored = train(config, f"run {k} of {len(configs)} ({label})")
         rows.append(
             {
                 "label": label,

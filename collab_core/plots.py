@@ -155,11 +155,11 @@ def sweep(
 def bias_bars(
     table: pd.DataFrame, title: str, *, label: str = "title", value: str = "bias"
 ) -> go.Figure:
-    """Horizontal bars, first row at the top (for top/bottom-by-bias tables)."""
+    """Horizontal bars, first row at the top (for top/bottom-by-bias tables, biases in stars)."""
     t = table.iloc[::-1]
-    fig = _fig(title, xaxis_title=value, height=max(300, 26 * len(t) + 80))
+    fig = _fig(title, xaxis_title=f"{value} (stars)", height=max(300, 26 * len(t) + 80))
     colors = [PALETTE[2] if v >= 0 else PALETTE[1] for v in t[value]]
-    hover = "%{y}<br>bias %{x:.3f}"
+    hover = "%{y}<br>" + value + " %{x:+.2f} stars"
     custom = None
     if {"n_ratings", "mean_rating"} <= set(t.columns):
         custom = t[["n_ratings", "mean_rating"]].to_numpy()
@@ -212,11 +212,13 @@ def genre_mix(mix: pd.DataFrame, top: int = 8) -> go.Figure:
 
 
 def bias_scatter(table: pd.DataFrame, *, x: str = "mean_rating", y: str = "bias") -> go.Figure:
-    """Learned bias against mean rating; marker size grows with the number of ratings."""
+    """Bias (in stars) against mean rating; marker size grows with the number of ratings."""
     n = table["n_ratings"].to_numpy(dtype=float) if "n_ratings" in table else np.ones(len(table))
     size = 4 + 16 * np.sqrt(n / max(n.max(), 1))
     fig = _fig(
-        "Bias against mean rating", xaxis_title=x.replace("_", " "), yaxis_title=y.replace("_", " ")
+        "Bias against mean rating",
+        xaxis_title=x.replace("_", " "),
+        yaxis_title=y.replace("_", " ") + " (stars)",
     )
     fig.add_trace(
         go.Scattergl(
@@ -226,7 +228,7 @@ def bias_scatter(table: pd.DataFrame, *, x: str = "mean_rating", y: str = "bias"
             text=table.get("title"),
             marker={"size": size, "color": PALETTE[0], "opacity": 0.6},
             customdata=n,
-            hovertemplate="%{text}<br>" + f"{x}=%{{x:.2f}}<br>{y}=%{{y:.3f}}"
+            hovertemplate="%{text}<br>" + f"{x}=%{{x:.2f}}<br>{y}=%{{y:+.2f}} stars"
             "<br>%{customdata:.0f} ratings<extra></extra>",
         )
     )

@@ -15,7 +15,7 @@ from . import scales
 from .archives import Source as Source
 from .archives import display_name as display_name
 from .archives import human_bytes as human_bytes
-from .errors import DataError
+from .errors import DataError, MissingColumnError
 from .sniff import COLUMN_ALIASES as COLUMN_ALIASES
 from .sniff import ITEM_COLUMN_ALIASES as ITEM_COLUMN_ALIASES
 from .tables import ITEM_COLUMNS as ITEM_COLUMNS
@@ -99,10 +99,14 @@ def read_ratings(
     for role, aliases in COLUMN_ALIASES.items():
         col = _find_column(df.columns, aliases, mapping.get(role), role, display)
         if col is None and role != "timestamp":
-            raise DataError(
+            columns = [str(c) for c in df.columns]
+            raise MissingColumnError(
                 f"{display} has no {role.replace('_id', '')} column (its columns are "
-                f"{[str(c) for c in df.columns]}). Name it one of {', '.join(aliases[:3])}, or "
-                f"map it explicitly: mapping={{'{role}': '<your column>'}}."
+                f"{columns}). Rename the column that holds them to one of "
+                f"{', '.join(aliases[:3])}.",
+                file=display,
+                role=role,
+                columns=columns,
             )
         if col is not None:
             cols[role] = col

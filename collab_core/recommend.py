@@ -100,7 +100,7 @@ def parse_ratings(explorer: Explorer, ratings) -> tuple[np.ndarray, np.ndarray]:
         idx = explorer.titles.resolve(movie)
         r = _rating(explorer, idx, value)
         if idx in chosen and chosen[idx] != r:
-            title = explorer.titles.titles[idx]
+            title = explorer.labels_[idx]
             raise ConfigError(f"{title!r} is rated twice ({chosen[idx]:g} and {r:g}); keep one.")
         chosen[idx] = r
     idx = np.fromiter(chosen, dtype=np.int64, count=len(chosen))
@@ -123,7 +123,7 @@ def check_ratings(explorer: Explorer, idx, r) -> tuple[np.ndarray, np.ndarray]:
 
 def _rating(explorer: Explorer, idx: int, value) -> float:
     lo, hi = explorer.dataset.rating_scale
-    title = explorer.titles.titles[idx]
+    title = explorer.labels_[idx]
     try:
         r = float(value)
     except (TypeError, ValueError):
@@ -144,7 +144,7 @@ def fold_in(
     user = explorer.model.fold_in(idx, r, explorer.mean_user, ridge=ridge)
     fitted = explorer.model.score(user, idx) if len(idx) else np.zeros(0)
     user.rated = pd.DataFrame(
-        {"item_index": idx, "title": explorer.titles.titles[idx], "rating": r, "fitted": fitted}
+        {"item_index": idx, "title": explorer.labels_[idx], "rating": r, "fitted": fitted}
     )
     return user
 
@@ -307,6 +307,7 @@ def rank_items(
     allowed = ex.genres.mask(genres) & (ex.n_ratings_ >= min_ratings) & ex.item_seen_
     if len(idx):  # what was rated, and other copies of the same titles, never come back
         allowed &= ~np.isin(ex.title_code_, ex.title_code_[idx])
+    allowed = ex.one_copy(allowed, key)  # a title listed under two ids is recommended once
     profile = genre_profile(ex.genres, idx, r, ex.dataset.rating_scale)
     strength = calibration_strength(calibration, profile, prior)
     top = calibrated_top(ex.genres, key, allowed, profile, k, strength, hi - lo)
@@ -337,7 +338,7 @@ def _contributions(ex: Explorer, user: NewUser, idx, r, top, top_score) -> list[
         w = (ex.item_unit_[top] @ ex.item_unit_[idx].T) * (r - ex.dataset.ratings["rating"].mean())
         lift = np.maximum(np.asarray(top_score) - ex.average_user_scores[top], 0.0)  # [k]
         points = lift[:, None] * w / np.maximum(np.abs(w).sum(1, keepdims=True), 1e-12)
-    titles = ex.titles.titles[idx]
+    titles = ex.labels_[idx]
     out = []
     for row in points:
         order = np.argsort(-row, kind="stable")[:N_BECAUSE]

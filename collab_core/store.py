@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -119,21 +118,6 @@ def model_id_for(fingerprint: str, config: TrainConfig) -> str:
     """A short, stable hash of the key (the same in every process and on every machine)."""
     blob = json.dumps(model_key(fingerprint, config), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:ID_LENGTH]
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, then rename over `path`: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _looks_like_safetensors(data: bytes) -> bool:
@@ -581,8 +565,8 @@ class ModelStore:
             "size": len(data),
         }
         self._remove_temp_files(model_id)
-        _atomic_write(self._weights_path(model_id), data)
-        _atomic_write(self._meta_path(model_id), json.dumps(meta, indent=1).encode())
+        paths.atomic_write(self._weights_path(model_id), data)
+        paths.atomic_write(self._meta_path(model_id), json.dumps(meta, indent=1).encode())
         model.eval()
         return StoredModel(model_id=model_id, model=model, config=config, meta=meta, cached=False)
 

@@ -458,3 +458,18 @@ def display_title(title: str) -> str:
     main = title[: m.start()] if m else title
     main = main.partition(" (")[0]
     return _front_article(main) or title.strip()
+
+
+def distinct_titles(items: pd.DataFrame) -> np.ndarray:
+    """The titles to show, one per item, with copies of a shared title told apart by id and
+    number of ratings: 'Body Snatchers (1993) · id 573, 33 ratings' (MovieLens lists a few movies
+    twice under two ids). Titles that no other item has are left as they are."""
+    titles = items["title"].astype(str).to_numpy(dtype=object)
+    shared = pd.Series(titles).duplicated(keep=False).to_numpy()
+    if not shared.any():
+        return titles
+    out = titles.copy()
+    ids, n = items["item_id"].to_numpy(), items["n_ratings"].to_numpy()
+    for i in np.flatnonzero(shared):
+        out[i] = f"{titles[i]} · id {ids[i]}, {int(n[i]):,} ratings"
+    return out

@@ -71,7 +71,31 @@ def test_explorer_leaves_the_model_untouched(ml100k, default_model, ex):
 def test_copies_of_the_query_title_are_left_out(ex):
     # ML-100k lists "Chasing Amy (1997)" under two ids; neither comes back for the other.
     res = ex.similar("Chasing Amy (1997)", k=20)
-    assert "Chasing Amy (1997)" not in set(res.table["title"])
+    assert res.query == "Chasing Amy (1997) · id 268, 255 ratings"  # the copy it names
+    assert not res.table["title"].str.startswith("Chasing Amy").any()
+
+
+def test_titles_shared_by_two_ids_are_told_apart_and_listed_once(ex, ml100k):
+    body = ml100k.items.index[ml100k.items["title"] == "Body Snatchers (1993)"]
+    assert sorted(ex.labels_[body]) == [
+        "Body Snatchers (1993) · id 573, 33 ratings",
+        "Body Snatchers (1993) · id 670, 36 ratings",
+    ]
+    assert ex.labels_[ml100k.item_index([50])[0]] == "Star Wars (1977)"  # others as they are
+    everything = ex.similar("Star Wars (1977)", k=ml100k.n_items).table
+    bare = everything["title"].str.replace(r" · id \d+, [\d,]+ ratings$", "", regex=True)
+    assert bare.is_unique  # every title at most once, the nearer copy
+    assert len(everything) == int(ex.item_seen_.sum()) - 1 - sum(
+        int(ex.item_seen_[g].sum()) - 1 for g in ex.title_copies_ if ex.item_seen_[g].sum() > 1
+    )
+
+
+def test_the_default_minimum_for_similar_movies(ml100k):
+    from collab_core.analysis import SIMILAR_MIN_RATINGS, similar_min_ratings
+
+    assert similar_min_ratings(ml100k.items["n_ratings"]) == SIMILAR_MIN_RATINGS == 75
+    assert similar_min_ratings([40, 3, 12, 9]) == 3  # a small data set: every movie can be listed
+    assert similar_min_ratings([]) == 0
 
 
 def test_similar_plain_function_and_bad_arguments(ml100k, default_model):
@@ -107,10 +131,33 @@ def test_bias_columns_show_why_a_bias_is_not_an_average(ex, ml100k):
     user_mean = r.groupby("user_id")["rating"].mean()
     raters = r.loc[r["item_id"] == row["item_id"], "user_id"]
     assert row["raters_mean"] == pytest.approx(user_mean[raters].mean(), rel=1e-6)
-    # What the movie itself adds has the sign of its bias at both ends.
-    lift = table["mean_rating"] - table["expected"]
-    assert (np.sign(lift) == np.sign(table["bias"])).all()
-    assert "the movie itself adds" in row["explanation"]
+    assert f"{row['raters_mean']:.2f} to all they rated" in row["explanation"]
+
+
+def test_a_bias_and_its_explanation_are_in_one_unit_stars(ex, default_model):
+    """The table's bias and the explanation beside it are the same number of stars: what the
+    model's own (logit) bias adds to its typical rating."""
+    table = ex.biases(top=10, min_ratings=50)
+    z0 = default_model.intercept()
+    typical = float(default_model.to_rating(z0))
+    stars = default_model.to_rating(z0 + table["bias_logit"].to_numpy(np.float64)) - typical
+    assert table["bias"].to_numpy() == pytest.approx(stars, abs=1e-5)
+    for bias, why in zip(table["bias"], table["explanation"], strict=True):
+        assert why.startswith(f"its bias adds {bias:+.2f} stars to a typical prediction")
+    top = table[table["end"] == "highest"]
+    assert 0.3 < top["bias"].iloc[0] < 1.5  # stars, on a 1-5 scale
+    assert ex.typical_rating_ == pytest.approx(typical) and 3.0 < typical < 4.0
+    users = ex.biases(top=5, users=True, min_ratings=20)
+    for bias, why in zip(users["bias"], users["explanation"], strict=True):
+        assert why.startswith(f"their bias adds {bias:+.2f} stars")
+
+
+def test_bias_units_are_given_once_in_words(ex):
+    from collab_core.analysis import bias_units
+
+    said = bias_units(ex)
+    assert said.startswith(f"Biases are in stars: what each adds to {ex.typical_rating_:.2f}")
+    assert "logits" in said and "0–5.5 stars" in said
 
 
 def test_user_biases(ex):

@@ -24,9 +24,10 @@ def test_biases_json_and_text(capsys):
     assert out["kind"] == "items" and len(out["highest"]) == 5 and len(out["lowest"]) == 5
     assert out["highest"][0]["bias"] > out["lowest"][0]["bias"]
     assert all(r["n_ratings"] >= 50 for r in out["highest"] + out["lowest"])
-    assert {"title", "mean_rating", "raters_mean", "expected", "explanation"} <= set(
+    assert {"title", "bias_logit", "mean_rating", "raters_mean", "explanation"} <= set(
         out["highest"][0]
     )
+    assert out["bias_kind"] == "learned" and out["units"].startswith("Biases are in stars")
     assert main(["biases", "--top", "3", "--users", "--min-ratings", "20"]) == 0
     text = capsys.readouterr().out
     assert "highest user biases (20+ ratings):" in text and "rater" in text

@@ -11,6 +11,7 @@ from collab_core.errors import ConfigError
 from collab_core.evaluate import (
     baseline_scores,
     bias_baseline,
+    fans_lift,
     global_mean_baseline,
     mae,
     ndcg_at_k,
@@ -92,3 +93,19 @@ def test_bias_baseline_beats_global_mean_on_movielens(ml100k):
     scores = baseline_scores(tu, ti, tr, vu, vi, vr)
     assert 1.1 < scores["global_mean"]["rmse"] < 1.16
     assert scores["bias"]["rmse"] < 0.96  # Surprise's BaselineOnly gets about 0.94
+
+
+def test_fans_lift_by_hand():
+    # Users 0-3 rate the query (item 0); 0, 1 and 2 are its fans (>= 4 stars), 3 is not.
+    # Item 1: the three fans give 5, 5, 4 and user 4 gives 1: mean 3.75, fans 4.67 -> lift +0.92.
+    # Item 2: only two fans rated it: no evidence -> 0. Item 3: fans give 2 = everyone's mean -> 0.
+    u = [0, 1, 2, 3, 0, 1, 2, 4, 0, 1, 0, 1, 2]
+    i = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 3]
+    r = [5, 4, 4, 2, 5, 5, 4, 1, 5, 5, 2, 2, 2]
+    lift, judged = fans_lift(u, i, r, [0, 0], [[1, 2], [3]])
+    assert lift[0] == pytest.approx(((14 / 3 - 15 / 4) + 0) / 2)
+    assert judged.tolist() == [0.5, 1.0] and lift[1] == pytest.approx(0.0)
+    lift, judged = fans_lift(u, i, r, [0], [[2]], min_fans=2)  # two fans are enough now
+    assert lift[0] == pytest.approx(5 - 5) and judged[0] == 1.0
+    with pytest.raises(ConfigError, match="2 queries but 1 neighbour lists"):
+        fans_lift(u, i, r, [0, 1], [[2]])

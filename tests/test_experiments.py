@@ -88,7 +88,11 @@ def test_a_sweep_gives_one_row_per_value_with_the_stored_models_rmse(small, trai
     table = run_sweep(trainer, base, "wd", [1.0, 0.0, 0.1])
     assert list(table.columns) == ["wd", "valid_rmse", "model_id"]
     assert list(table["wd"]) == [0.0, 0.1, 1.0]
-    assert [label for _, label in trainer.asked] == ["wd=0", "wd=0.1", "wd=1"]
+    assert [label for _, label in trainer.asked] == [  # each run named, with its place
+        "run 1 of 3 (wd = 0)",
+        "run 2 of 3 (wd = 0.1)",
+        "run 3 of 3 (wd = 1)",
+    ]
     for (config, _), row in zip(trainer.asked, table.itertuples(), strict=True):
         stored = trainer.store.load(row.model_id)
         assert row.model_id == trainer.store.model_id(small, config)
@@ -109,7 +113,10 @@ def test_a_bad_sweep_trains_nothing(trainer):
 def test_the_comparison_gives_one_row_per_run_and_adam_wins(trainer):
     table = run_comparison(trainer, "cpu")
     assert list(table.columns) == ["label", "valid_rmse", "model_id"]
-    assert list(table["label"]) == list(COMPARISON) == [label for _, label in trainer.asked]
+    assert list(table["label"]) == list(COMPARISON)
+    assert [label for _, label in trainer.asked] == [
+        f"run {k} of 4 ({label})" for k, label in enumerate(COMPARISON, start=1)
+    ]
     assert table["model_id"].is_unique
     rmse = table.set_index("label")["valid_rmse"]
     assert rmse["Adam"] < rmse["SGD"] - 0.05  # in 5 epochs Adam gets much further than plain SGD

@@ -178,6 +178,57 @@ def test_grouplens_zip_is_downloaded_checked_and_cached(serve, tmp_path):
     assert users["zip_code"].tolist() == ["85711", "94043"]
 
 
+def test_first_run_progress_says_what_happens_in_plain_words(serve, tmp_path, monkeypatch):
+    """What a new user reads while the data arrives: what, how big, from where; no commands."""
+    blob = grouplens_zip()
+    url = serve(blob)
+    said = []
+    movielens.fetch_movielens_100k(
+        tmp_path, lambda f, m: said.append(m), url=url, md5=hashlib.md5(blob).hexdigest()
+    )
+    assert said[0] == "Downloading MovieLens 100k (about 5 MB) from GroupLens (127.0.0.1:" + (
+        url.split(":")[2].split("/")[0] + ")…"
+    )
+    assert "Converting MovieLens 100k for quick loading (first run only)…" in said
+    assert said[-1] == f"Ready: MovieLens 100k (GroupLens, {url})."
+
+    # GroupLens out of reach: the copy on PyPI, said as such (not "pip download ...").
+    sha = {n: hashlib.sha256(b).hexdigest() for n, b in RB_FILES.items()}
+    wheel = _wheel(RB_FILES)
+
+    def fake_pip(progress=None, **kwargs):  # its own words are the next test's
+        return movielens.extract_recbole_files(wheel, sha)
+
+    monkeypatch.setattr(movielens, "fetch_recbole_files", fake_pip)
+    said.clear()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    source = movielens.fetch_movielens_100k(
+        tmp_path / "b", lambda f, m: said.append(m), url=f"http://127.0.0.1:{port}/x.zip"
+    )
+    assert said[1] == (
+        "Could not download it from GroupLens; downloading MovieLens 100k (about 2 MB) from a "
+        "copy on PyPI instead, inside the RecBole 1.2.1 package…"
+    )
+    assert source == "MovieLens 100k (the copy in the RecBole 1.2.1 package on PyPI)"
+    assert not any("pip" in m or "wheel" in m for m in said), said
+
+
+def test_the_pypi_download_names_the_package_not_the_command(monkeypatch):
+    said = []
+
+    class Done:
+        returncode, stderr = 1, "no network"
+
+    monkeypatch.setattr(movielens.subprocess, "run", lambda *a, **k: Done())
+    with pytest.raises(DataError):
+        movielens.fetch_recbole_files(lambda f, m: said.append(m))
+    assert said == [
+        "Downloading MovieLens 100k (about 2 MB) from PyPI, inside the RecBole 1.2.1 package…"
+    ]
+
+
 def test_download_with_wrong_md5_is_rejected(serve, tmp_path):
     url = serve(grouplens_zip())
     with pytest.raises(DataError, match="damaged .*md5"):

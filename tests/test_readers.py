@@ -10,7 +10,7 @@ import pytest
 from test_data import CSV, ITEMS, parquet_bytes, write_file
 
 from collab_core.data import load_dataset, load_ratings_file
-from collab_core.errors import DataError
+from collab_core.errors import DataError, MissingColumnError
 from collab_core.readers import file_columns, human_bytes, read_ratings, split_genres
 
 # ---------------------------------------------------------------------------------------------
@@ -46,6 +46,15 @@ def test_tsv_semicolon_and_headerless_files(tmp_path):
         assert ds.ratings["user_id"].tolist() == [1, 2]
     assert bare.ratings["timestamp"].tolist() == [7, 8]
     assert tsv.ratings["timestamp"].tolist() == [0, 0]  # no timestamp column -> 0
+
+
+def test_a_missing_column_is_named_in_plain_words_for_a_page_to_point_at():
+    with pytest.raises(MissingColumnError) as err:
+        load_ratings_file(b"who,what,how\n1,2,3\n2,2,4\n", ratings_name="odd.csv")
+    e = err.value
+    assert (e.file, e.role, e.columns) == ("odd.csv", "user_id", ["who", "what", "how"])
+    assert str(e).startswith("odd.csv has no user column (its columns are ['who', 'what', 'how'])")
+    assert "mapping" not in str(e) and "{" not in str(e)  # no Python for a person to read
 
 
 def test_parquet_file_and_explicit_mapping(tmp_path):
@@ -101,7 +110,15 @@ def test_headerless_files_with_text_ids():
 @pytest.mark.parametrize(
     "data, kwargs, expected",
     [
-        (b"userId,rating\n1,4\n2,3\n", {}, ["no item column", "'userId', 'rating'", "mapping="]),
+        (
+            b"userId,rating\n1,4\n2,3\n",
+            {},
+            [
+                "no item column",
+                "'userId', 'rating'",
+                "Rename the column that holds them to one of movieid",
+            ],
+        ),
         (
             b"user,item,rating\n1,10,good\n2,10,3\n",
             {},

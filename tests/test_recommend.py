@@ -471,3 +471,15 @@ def test_calibration_on_a_half_star_scale():
         ex, {int(ds.item_ids[i]): 4.5 for i in liked}, k=10, min_ratings=0, calibration=0
     )
     assert horror >= 6 > plain.table["genres"].str.contains("Horror").sum(), rec.table
+
+
+def test_a_title_listed_under_two_ids_is_recommended_once(ex, ml100k):
+    """MovieLens lists Body Snatchers (1993) twice; a list that wants both shows one, by label."""
+    copies = ml100k.items.index[ml100k.items["title"] == "Body Snatchers (1993)"].to_numpy()
+    score = np.full(ml100k.n_items, 3.0)
+    score[copies] = [4.9, 5.0]  # both would top the list
+    none = np.zeros(0, np.int64)
+    top = rank_items(ex, none, np.zeros(0), score, k=10, min_ratings=0, calibration=0.0).top
+    assert int(copies[1]) in top and int(copies[0]) not in top
+    shown = ex.item_table(top)["title"]
+    assert list(shown).count("Body Snatchers (1993) · id 670, 36 ratings") == 1

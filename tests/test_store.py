@@ -484,22 +484,22 @@ def test_size_cap_from_environment(tmp_path, monkeypatch):
 
 
 def test_a_failed_save_serves_the_model_but_leaves_nothing_visible(store, tiny, monkeypatch):
-    import collab_core.store as store_module
+    from collab_core import paths
 
-    real_write = store_module._atomic_write
+    real_write = paths.atomic_write
 
     def crash_on_metadata(path, data):
         if path.suffix == ".json":
             raise OSError("disk full")
         real_write(path, data)
 
-    monkeypatch.setattr(store_module, "_atomic_write", crash_on_metadata)
+    monkeypatch.setattr(paths, "atomic_write", crash_on_metadata)
     with pytest.warns(ModelStoreWarning, match="Could not save .*disk full.*not cached"):
         served = store.get_or_train(tiny, CFG)
     assert not served.cached and "disk full" in served.warnings[0]  # the training is not lost
     assert store.find(tiny, CFG) is None and store.list() == []  # but nothing half-written shows
     assert [p.name for p in store.root.iterdir() if p.name != ".locks"] == []
-    monkeypatch.setattr(store_module, "_atomic_write", real_write)
+    monkeypatch.setattr(paths, "atomic_write", real_write)
     assert not store.get_or_train(tiny, CFG).cached
     assert store.get_or_train(tiny, CFG).cached
 

@@ -7,7 +7,7 @@ import pytest
 
 from collab_core.data import make_dataset
 from collab_core.errors import UnknownItemError
-from collab_core.titles import TitleIndex, title_key
+from collab_core.titles import TitleIndex, distinct_titles, title_key
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +177,18 @@ def test_a_big_catalogue_is_searched_like_a_small_one(ml100k):
     big = TitleIndex(items)
     missed = [q for q, t in VARIANTS if t not in list(big.search(q, limit=10)["title"])]
     assert not missed
+
+
+def test_distinct_titles_tell_copies_of_a_title_apart():
+    items = pd.DataFrame(
+        {
+            "item_id": [7, 9, "x"],
+            "title": ["Twin (1990)", "Twin (1990)", "Other (1980)"],
+            "n_ratings": [1200, 3, 5],
+        }
+    )
+    assert distinct_titles(items).tolist() == [
+        "Twin (1990) · id 7, 1,200 ratings",
+        "Twin (1990) · id 9, 3 ratings",
+        "Other (1980)",
+    ]

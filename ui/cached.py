@@ -18,6 +18,7 @@ from collab_core.analysis import Explorer
 from collab_core.data import Dataset, load_dataset
 from collab_core.errors import CollabError
 from collab_core.store import ModelStore
+from collab_core.titles import distinct_titles
 
 from . import state, uploads
 
@@ -77,8 +78,16 @@ def read(reading: uploads.Reading) -> Dataset:
                 bar[0].empty()
         cache.put(reading.key, found)
     if isinstance(found, CollabError):
-        raise type(found)(*found.args)  # a fresh one: re-raising would stack tracebacks
+        raise _fresh(found)  # re-raising the cached one would stack tracebacks
     return found
+
+
+def _fresh(exc: CollabError) -> CollabError:
+    """A copy of `exc` with its fields (e.g. `MissingColumnError.role`) and no traceback."""
+    fresh = type(exc).__new__(type(exc))
+    fresh.args = exc.args
+    fresh.__dict__.update(vars(exc))
+    return fresh
 
 
 def ml100k_cached() -> bool:
@@ -97,7 +106,7 @@ def dataset() -> Dataset:
             return read(uploads.reading_of(found.folder))
         state.request_dataset(state.DEFAULT_DATASET)  # it was deleted on disk: fall back
     if not ml100k_cached():
-        bar = st.progress(0.0, "Fetching MovieLens 100k (first run only)…")
+        bar = st.progress(0.0, "Getting MovieLens 100k ready (first run only)…")
         movielens.fetch_movielens_100k(
             movielens.cache_dir(), lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), msg)
         )
@@ -123,6 +132,16 @@ def _load_model(model_id: str, models_dir: str):
 def stored_model(model_id: str):
     """A `StoredModel` from the store, loaded once per process."""
     return _load_model(model_id, str(paths.models_dir()))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _labels(fingerprint: str, _ds: Dataset):
+    return distinct_titles(_ds.items)
+
+
+def labels(ds: Dataset):
+    """The titles to show, by item index, with copies of a shared title told apart."""
+    return _labels(ds.fingerprint, ds)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -164,4 +183,6 @@ def model_summary(model_id: str, models_dir: str, created: str | None) -> dict:
         "config": dict(meta["config"]),
         "metrics": dict(meta.get("metrics") or {}),
         "history": list(meta.get("history") or []),
+        "n_users": meta.get("n_users"),
+        "n_items": meta.get("n_items"),
     }

@@ -36,8 +36,8 @@ def models(ds: Dataset) -> list[dict]:
 
 
 def active_model(ds: Dataset):
-    """The active `StoredModel` for `ds`, or None when this data set has no trained model yet."""
-    model_id = state.model_id()
+    """The data set's active `StoredModel` (the sidebar's), or None when it has no model yet."""
+    model_id = state.active_model_id()
     if model_id is None:
         return None
     if model_id not in {r["model_id"] for r in models(ds)}:

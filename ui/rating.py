@@ -1,4 +1,10 @@
-"""The user's own ratings: pick a movie and rate it, change or remove a rating, clear them all."""
+"""The user's own ratings: pick a movie and rate it, change or remove a rating, forget them all.
+
+Ratings are kept per data set in the home folder (`state.rated`), so a reload or a restart finds
+them again: a profile of ten ratings is not lost to one accidental F5. They stay on this computer
+(not in the address), which keeps the URL short and the profile private; "Forget my ratings"
+removes them.
+"""
 
 from __future__ import annotations
 
@@ -6,51 +12,58 @@ import streamlit as st
 
 from collab_core.data import Dataset
 
-from . import state, widgets
+from . import cached, state, widgets
 
 
 def rating_panel(ds: Dataset) -> dict[int, float]:
     """Draw the ratings the user has given `ds`'s movies and return them, {item index: rating}.
 
     Stars on a 1-5 scale (`st.feedback` has five and no other), else a slider over the data set's
-    scale with an "Add rating" button. The ratings are kept per data set (`state.rated`).
+    scale with an "Add rating" button.
     """
-    rated = state.rated()
+    rated = state.rated(ds)
     scale = tuple(ds.rating_scale)
     stars = scale == (1.0, 5.0)
-    rnd = state.rating_round()  # in every rating widget's key (see _clear)
+    rnd = state.rating_round()  # in every rating widget's key (see state.forget_ratings)
+    labels = cached.labels(ds)  # copies of a shared title told apart
     pick = widgets.movie_picker(ds, "Search a movie to rate", key=state.RATING_PICK)
     if pick is not None and pick not in rated:
-        st.caption(f"How much do you like **{ds.items['title'].iloc[pick]}**?")
+        st.caption(f"How much do you like **{labels[pick]}**?")
         new = state.rating_key("new", rnd, pick)
-        value = _rating_widget(rated, "Your rating", pick, new, None, scale, live=stars)
+        value = _rating_widget(ds, "Your rating", pick, new, None, scale, live=stars)
         if not stars and st.button("Add rating", key="rec_add"):
-            rated[pick] = float(value)
+            state.set_rating(ds, pick, float(value))
             st.rerun()
     if not rated:
         st.caption("No ratings yet: the list on the right is what the average user would like.")
         return rated
     for idx in list(rated):
         c1, c2, c3 = st.columns([4, 3, 1], vertical_alignment="center")
-        c1.markdown(ds.items["title"].iloc[idx])
+        c1.markdown(labels[idx])
         with c2:
             edit = state.rating_key("edit", rnd, idx)
-            _rating_widget(rated, "rating", idx, edit, rated[idx], scale)
+            _rating_widget(ds, "rating", idx, edit, rated[idx], scale)
         if c3.button("", key=f"rec_del_{idx}", icon=":material/close:", help="Remove"):
-            rated.pop(idx, None)
+            state.remove_rating(ds, idx)
             st.rerun()
     st.button(
-        "Clear all ratings",
+        "Forget my ratings",
         key="rec_clear",
-        on_click=_clear,
-        args=(rated,),
+        on_click=state.forget_ratings,
+        args=(ds,),
         icon=":material/delete:",
+        help="Your ratings are kept on this computer, per data set, so a reload or a restart "
+        "keeps them. This removes them for good.",
+    )
+    st.caption(
+        f"Your {len(rated)} rating{'s' if len(rated) != 1 else ''} on this data set "
+        "are kept on this computer until you forget them."
     )
     return rated
 
 
 def _rating_widget(
-    rated: dict,
+    ds: Dataset,
     label: str,
     idx: int,
     wkey: str,
@@ -62,7 +75,7 @@ def _rating_widget(
     """Stars on a 1-5 scale, else a slider over `scale`; `live` ones store what they say at once."""
     lo, hi = scale
     stars = scale == (1.0, 5.0)
-    cb = {"on_change": _from_widget, "args": (rated, idx, wkey, stars, state.rating_round())}
+    cb = {"on_change": _from_widget, "args": (ds, idx, wkey, stars, state.rating_round())}
     cb = cb if live else {}
     if stars:
         return st.feedback(
@@ -74,21 +87,15 @@ def _rating_widget(
     )
 
 
-def _from_widget(rated: dict, idx: int, wkey: str, stars: bool, round_: int) -> None:
+def _from_widget(ds: Dataset, idx: int, wkey: str, stars: bool, round_: int) -> None:
     """on_change callback: store what the widget `wkey` now says about movie `idx`.
 
-    Ignored when the ratings were cleared since the widget was drawn (see state.RATING_ROUND).
+    Ignored when the ratings were forgotten since the widget was drawn (see state.RATING_ROUND).
     """
     if round_ != state.rating_round():
         return
     value = st.session_state.get(wkey)
     if value is None:  # a star clicked twice is cleared: so is the rating
-        rated.pop(idx, None)
+        state.remove_rating(ds, idx)
     else:
-        rated[idx] = float(value + 1) if stars else float(value)
-
-
-def _clear(rated: dict) -> None:
-    rated.clear()
-    state.next_rating_round()  # stale star clicks are ignored, and the widgets start afresh
-    state.set_pick(state.RATING_PICK, None)
+        state.set_rating(ds, idx, float(value + 1) if stars else float(value))

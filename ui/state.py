@@ -1,39 +1,70 @@
-"""Every `st.session_state` key the app reads or writes, in one place, with typed accessors."""
+"""Every `st.session_state` key the app reads or writes, in one place, with typed accessors.
+
+State belongs to something, and the accessors say what:
+- **per data set** (the sidebar's choice): the active model, the last trained model, the Train
+  form's settings and the new user's ratings. They are kept in the home folder
+  (`collab_core.prefs`), so a reload or a restart finds them again, and each session holds a copy
+  read the first time it meets the data set (`_scope`). Switching data sets switches all of them.
+- **per model**: everything an explore page shows, cached under the model's id (`ui.model_page`).
+- **per session**: the widgets of the page on screen, and the last learning-rate finder and sweep
+  results, each tagged with the data set it ran on.
+
+The active model changes only when the user asks: picking it in the sidebar, "Make this the
+active model", or training on the Train or Home page. Sweeps and comparisons never change it.
+"""
 
 from __future__ import annotations
 
+import warnings
+
 import streamlit as st
+
+from collab_core.errors import CollabError
+from collab_core.prefs import Prefs, PrefsWarning
 
 # Widget keys the app also reads or writes (Streamlit owns their values). Movies are chosen by
 # item index: a row number of the data set's catalogue (`Dataset.items`).
 DATASET = "dataset_choice"  # sidebar: "ml-100k" or "upload:<folder name>"
-MODEL_ID = "model_id"  # sidebar: the active model's store id; absent while the data set has none
+MODEL_ID = "model_id"  # sidebar: the active model's picker; set from the data set's active model
 RATING_PICK = "rec_pick"  # Recommend: item index of the movie about to be rated, or None
 SIMILAR_PICK = "similar_pick"  # Similar: item index of the movie whose neighbours are shown
+SIMILAR_MIN = "similar_min"  # Similar: the minimum number of ratings (its default is per data set)
 MAP_SEARCH = "map_search"  # Embedding map: item index of the movie marked with a star, or None
 MAP_GENRES = "map_genres"  # Embedding map: the genres highlighted against grey
 MAP_LABELS = "map_labels"  # Embedding map: how many titles are printed on it
 COMPARE_PICK = "train_compare_pick"  # Train: [model_id] whose loss curves are overlaid
+# The Train form: one key per setting ("train_opt", ...), and per model kind for the settings whose
+# tuned defaults differ between the models (`train_key`: switching model shows that model's values).
 
 # App state (ours).
+SCOPES = "dataset_scopes"  # {data set choice: its saved fields (collab_core.prefs), as read}
 RATED = "rated"  # {data set choice: {item index: rating}}: the Recommend page's user's ratings
-# Bumped by "Clear all ratings": rating widgets carry it in their keys and callbacks, so a star
-# click that reaches the server together with the Clear click cannot bring a rating back.
+# Bumped by "Forget my ratings": rating widgets carry it in their keys and callbacks, so a star
+# click that reaches the server together with the Forget click cannot bring a rating back.
 RATING_ROUND = "rating_round"
 SIMILAR_ITEM = "similar_item"  # item index the Similar page last showed, to start from there
-LAST_TRAINED = "last_trained"  # {"model_id", "cached"} of the model a page last trained or found
 LR_FOUND = "train_lr_result"  # the last `training.LRFinderResult` of the Train page's finder
 LR_FOUND_FOR = "train_lr_for"  # (fingerprint, model kind) that finder run was for
 SWEEP = "train_sweep_result"  # (fingerprint, param, DataFrame) of the Train page's last sweep
+# Messages for the next run's toasts: a run that ends in st.rerun() loses what it drew.
+_TOASTS = "_toasts"
 # A widget's value cannot be set once it is drawn in a run, so pages ask for a change here and the
 # sidebar applies it before drawing its widgets on the next run.
 _PENDING = "_pending"
 # Movie choices are row numbers of one data set's catalogue: forgotten when the data set changes,
-# so a number never silently names another data set's movie.
+# so a number never silently names another data set's movie. A widget the browser still shows
+# must be *set* (which Streamlit sends to the browser), not dropped: a dropped key is re-created
+# from its default on the server while the browser goes on showing the old value. So the pickers
+# with no choice are set to None; the others are dropped and set again before they are drawn
+# (`start_similar_pick`, `start_similar_min`, `show_model_picker`, `start_train_form`).
 _SHOWN_DATASET = "_shown_dataset"
-# (The pickers' search fields too, `picker_query_key`: their best match was chosen in that data.)
 _PICKS = (SIMILAR_PICK, MAP_SEARCH, RATING_PICK)
-DATASET_SCOPED = (SIMILAR_ITEM, MAP_GENRES, *_PICKS, *(f"{k}_query" for k in _PICKS))
+# Dropped (each is set again before it is drawn: `start_similar_pick`, `start_map_genres`, ...).
+DATASET_SCOPED = (SIMILAR_ITEM, SIMILAR_PICK, SIMILAR_MIN, MODEL_ID, MAP_GENRES)
+# Set to these: no movie chosen, and an empty search field in each picker (`picker_query_key`:
+# its best match was chosen in the other data set).
+DATASET_CLEARED = {MAP_SEARCH: None, RATING_PICK: None, **{f"{k}_query": "" for k in _PICKS}}
+_FORM_DATASET = "_train_form_dataset"  # the data set whose values the Train form shows
 
 DEFAULT_DATASET = "ml-100k"
 
@@ -56,10 +87,16 @@ def set_pick(pick_key: str, index: int | None) -> None:
     st.session_state[picker_query_key(pick_key)] = ""
 
 
+def train_key(setting: str, model: str) -> str:
+    """The Train page's field for `setting` ("factors", "wd", "epochs", "lr", "bs") of one model
+    kind."""
+    return f"train_{setting}_{model}"
+
+
 def lr_key(model: str) -> str:
     """The Train page's learning-rate field of one model kind (their tuned rates differ); the
     finder's "Use the suggested rate" button writes it."""
-    return f"train_lr_{model}"
+    return train_key("lr", model)
 
 
 def column_map_key(role: str) -> str:
@@ -67,17 +104,11 @@ def column_map_key(role: str) -> str:
     return f"upload_map_{role}"
 
 
+# -- the data set ------------------------------------------------------------------------------
+
+
 def dataset_choice() -> str:
     return st.session_state.get(DATASET, DEFAULT_DATASET)
-
-
-def model_id() -> str | None:
-    return st.session_state.get(MODEL_ID)
-
-
-def request_model(model_id: str) -> None:
-    """Make `model_id` the active model on every page, from the next run on."""
-    st.session_state.setdefault(_PENDING, {})[MODEL_ID] = model_id
 
 
 def request_dataset(choice: str) -> None:
@@ -92,11 +123,14 @@ def apply_pending() -> None:
 
 
 def forget_other_dataset() -> None:
-    """Drop the dataset-scoped choices when the data set differs from the last run's."""
+    """Forget the dataset-scoped choices when the data set differs from the last run's."""
     choice = dataset_choice()
     if st.session_state.get(_SHOWN_DATASET, choice) != choice:
         for key in DATASET_SCOPED:
             st.session_state.pop(key, None)
+        for key, empty in DATASET_CLEARED.items():
+            if key in st.session_state:
+                st.session_state[key] = empty
     st.session_state[_SHOWN_DATASET] = choice
 
 
@@ -105,10 +139,159 @@ def start_map_genres(default: list[str]) -> None:
     st.session_state.setdefault(MAP_GENRES, default)
 
 
-def rated() -> dict:
-    """The Recommend page's ratings, kept per data set so switching data does not mix them."""
+def _scope() -> dict:
+    """The current data set's saved fields, read from the home folder once per session."""
+    scopes = st.session_state.setdefault(SCOPES, {})
+    choice = dataset_choice()
+    if choice not in scopes:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PrefsWarning)
+            scopes[choice] = Prefs().read(choice)
+        for w in caught:
+            announce(str(w.message))
+    return scopes[choice]
+
+
+def _save(**fields) -> None:
+    """Set fields of the current data set, in the session and in the home folder (None removes)."""
+    scope = _scope()
+    for name, value in fields.items():
+        if value is None:
+            scope.pop(name, None)
+        else:
+            scope[name] = value
+    try:
+        Prefs().update(dataset_choice(), **fields)
+    except CollabError as exc:  # the choice holds for this session; say it was not kept
+        announce(f"{exc} It holds until you reload the page.")
+
+
+# -- toasts ------------------------------------------------------------------------------------
+
+
+def announce(text: str) -> None:
+    """Show `text` as a toast on the next run (the sidebar shows them)."""
+    st.session_state.setdefault(_TOASTS, []).append(text)
+
+
+def take_announcements() -> list[str]:
+    return st.session_state.pop(_TOASTS, [])
+
+
+# -- the active model and the last trained one (per data set) ----------------------------------
+
+
+def active_model_id() -> str | None:
+    """The data set's active model id (it may have been deleted since: check with the store)."""
+    return _scope().get("active_model")
+
+
+def set_active_model(model_id: str | None, *, announce_as: str | None = None) -> None:
+    """Make `model_id` the data set's active model on every page from the next run on, and keep
+    that choice; `announce_as` is the toast that says so."""
+    _save(active_model=model_id)
+    if announce_as:
+        announce(announce_as)
+
+
+def pick_model() -> None:
+    """The sidebar picker's callback: the user chose another active model."""
+    set_active_model(st.session_state.get(MODEL_ID))
+
+
+def show_model_picker(model_id: str) -> None:
+    """Before the sidebar draws its picker: show the data set's active model in it."""
+    if st.session_state.get(MODEL_ID) != model_id:
+        st.session_state[MODEL_ID] = model_id
+
+
+def last_trained() -> dict | None:
+    """{"model_id", "cached"} of the model last trained (or found) on this data set, or None."""
+    found = _scope().get("last_trained")
+    return found if isinstance(found, dict) and "model_id" in found else None
+
+
+def set_last_trained(stored) -> None:
+    """Note the model a page just trained (or found), for the Train page to show after a rerun."""
+    _save(last_trained={"model_id": stored.model_id, "cached": bool(stored.cached)})
+
+
+def forget_model(model_id: str) -> None:
+    """A deleted model: "Last trained" must not go on naming it. (A deleted active model is the
+    sidebar's to replace, saying why.)"""
+    if (last_trained() or {}).get("model_id") == model_id:
+        _save(last_trained=None)
+
+
+# -- the Train form (per data set) -------------------------------------------------------------
+
+
+def train_form() -> dict:
+    """The Train form's last values on this data set, by widget key."""
+    return dict(_scope().get("train_form") or {})
+
+
+def start_train_form(values: dict) -> None:
+    """Before the Train form is drawn: if its fields show another data set's values (the data
+    set changed while the page was on screen), set them to `values`, this data set's."""
+    choice = dataset_choice()
+    if st.session_state.get(_FORM_DATASET) != choice:
+        for key, value in values.items():
+            if key in st.session_state:  # drawn in the browser: set it, do not drop it
+                st.session_state[key] = value
+        st.session_state[_FORM_DATASET] = choice
+
+
+def save_train_form(values: dict) -> None:
+    """Keep the values of the fields drawn in this run (the others keep what they had)."""
+    saved = train_form()
+    merged = saved | values
+    if merged != saved:
+        _save(train_form=merged)
+
+
+# -- the new user's ratings (per data set) -----------------------------------------------------
+
+
+def rated(ds) -> dict[int, float]:
+    """The Recommend page's ratings on data set `ds`, {item index: rating}, in the order given.
+
+    Read from the home folder the first time a session needs them (saved by item id: a movie no
+    longer in the data is left out); change them with `set_rating`, `remove_rating` and
+    `forget_ratings`, which keep them there too.
+    """
     by_dataset = st.session_state.setdefault(RATED, {})
-    return by_dataset.setdefault(dataset_choice(), {})
+    choice = dataset_choice()
+    if choice not in by_dataset:
+        saved = _scope().get("ratings") or []
+        index = ds.item_index([item for item, _ in saved]) if saved else []
+        by_dataset[choice] = {
+            int(i): float(r) for i, (_, r) in zip(index, saved, strict=True) if i >= 0
+        }
+    return by_dataset[choice]
+
+
+def _save_ratings(ds) -> None:
+    ids = ds.item_ids
+    _save(ratings=[[ids[i], r] for i, r in rated(ds).items()])
+
+
+def set_rating(ds, index: int, value: float) -> None:
+    rated(ds)[int(index)] = float(value)
+    _save_ratings(ds)
+
+
+def remove_rating(ds, index: int) -> None:
+    rated(ds).pop(int(index), None)
+    _save_ratings(ds)
+
+
+def forget_ratings(ds) -> None:
+    """Forget every rating given on `ds` (here and in the home folder); the widgets start afresh."""
+    rated(ds).clear()
+    _save(ratings=None)
+    next_rating_round()  # stale star clicks are ignored, and the widgets start afresh
+    set_pick(RATING_PICK, None)
 
 
 def rating_round() -> int:
@@ -117,6 +300,9 @@ def rating_round() -> int:
 
 def next_rating_round() -> None:
     st.session_state[RATING_ROUND] = rating_round() + 1
+
+
+# -- per session -------------------------------------------------------------------------------
 
 
 def similar_item() -> int | None:
@@ -137,26 +323,18 @@ def start_similar_pick(default: int) -> None:
         st.session_state[SIMILAR_PICK] = start if start is not None else default
 
 
+def start_similar_min(default: int) -> None:
+    """Before the Similar page draws its minimum-ratings field: this data set's default, unless
+    the user set one on this data set."""
+    if SIMILAR_MIN not in st.session_state:
+        st.session_state[SIMILAR_MIN] = default
+
+
 def show_similar(index: int) -> None:
     """Button callback: show `index`'s neighbours (it runs before the next run draws the picker,
     so it may set the picker's value)."""
     set_pick(SIMILAR_PICK, index)
     set_similar_item(index)
-
-
-def last_trained() -> dict | None:
-    return st.session_state.get(LAST_TRAINED)
-
-
-def set_last_trained(stored) -> None:
-    """Note the model a page just trained (or found), for the Train page to show after a rerun."""
-    st.session_state[LAST_TRAINED] = {"model_id": stored.model_id, "cached": bool(stored.cached)}
-
-
-def forget_model(model_id: str) -> None:
-    """A deleted model: "Last trained" must not go on showing it."""
-    if (last_trained() or {}).get("model_id") == model_id:
-        del st.session_state[LAST_TRAINED]
 
 
 def set_lr_found(result, fingerprint: str, model: str) -> None:

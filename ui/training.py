@@ -6,9 +6,10 @@ import time
 
 import streamlit as st
 
-from collab_core import bayes, plots
+from collab_core import bayes, describe, plots
 from collab_core.config import MODEL_DEFAULTS, TrainConfig
 from collab_core.data import Dataset
+from collab_core.store import StoredModel
 
 from . import cached, state
 from .errors import user_errors
@@ -18,33 +19,28 @@ _MIN_UPDATE_S = 0.15
 
 
 def train_with_progress(
-    ds: Dataset,
-    config: TrainConfig,
-    *,
-    label: str = "model",
-    chart: bool = True,
-    activate: bool = True,
-):
+    ds: Dataset, config: TrainConfig, *, label: str = "the model", chart: bool = True
+) -> StoredModel:
     """Train `config` on `ds` through the store (a stored config returns at once) with live output.
 
-    Returns the `StoredModel`; with `activate` it becomes the active model from the next run on
-    (sweeps and comparisons train many and leave the active one alone).
+    Every progress text names the run (`label`, e.g. "the default model" or "sweep run 2 of 5
+    (wd = 0.1)"). Training alone never changes the active model: see `activate`.
     """
     store = cached.store()
     found = store.find(ds, config)
     if found is not None:
-        st.caption(f"{label}: trained before, loaded from the store (model `{found.model_id}`).")
-        if activate:
-            state.request_model(found.model_id)
+        st.caption(
+            f"{_cap(label)}: trained before, loaded from the store (model `{found.model_id}`)."
+        )
         return found
     fit = _spark_fit(config)
-    bar = st.progress(0.0, f"Training the {label}…")
+    bar = st.progress(0.0, f"Training {label}…")
     plot = st.empty() if chart else None
     history: list[dict] = []
     last = [0.0]
 
     sweeps = config.model == "bayes"
-    unit = "Sweep" if sweeps else "Epoch"  # the sampler's epochs are Gibbs sweeps
+    unit = "sweep" if sweeps else "epoch"  # the sampler's epochs are Gibbs sweeps
 
     def on_event(ev) -> None:
         now = time.monotonic()
@@ -67,21 +63,18 @@ def train_with_progress(
                 key=f"live_loss_{label}_{len(history)}",
             )
         last[0] = now
-        text = f"{unit} {ev.epoch + 1}/{ev.epochs}"  # events count epochs from 0
+        text = f"Training {label}: {unit} {ev.epoch + 1}/{ev.epochs}"  # events count from 0
         if ev.message:  # Spark: its phase, job and stage
-            text = ev.message
+            text = f"Training {label}: {ev.message}"
         if ev.valid_rmse is not None and ev.kind == "epoch":
             text += f" · valid RMSE {ev.valid_rmse:.4f}"
         bar.progress(min(max(float(ev.fraction), 0.0), 1.0), text)
 
     with user_errors():
         stored = store.get_or_train(ds, config, callback=on_event, fit=fit)
-    rmse = stored.metrics.get("valid_rmse")
-    bar.progress(1.0, "Done" + (f" · valid RMSE {rmse:.4f}" if rmse is not None else ""))
+    bar.progress(1.0, f"{_cap(label)}: done · {describe.rmse(stored.metrics)}")
     for warning in stored.warnings:  # e.g. the store could not save it (disk full)
         st.warning(warning, icon=":material/warning:")
-    if activate:
-        state.request_model(stored.model_id)
     return stored
 
 
@@ -100,23 +93,42 @@ def _spark_fit(config: TrainConfig):
     return spark_train.SparkTrainer(master).fit
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def activate(stored: StoredModel) -> None:
+    """The user trained `stored` (Train, or "Train the default model"): it becomes the data set's
+    active model and its last trained one, and a toast on the next run names it and its RMSE."""
+    state.set_last_trained(stored)
+    label = describe.label(stored.config.key(), stored.metrics)
+    state.set_active_model(stored.model_id, announce_as=f"Active model now: {label}")
+
+
 def default_model_button(ds: Dataset, *, key: str) -> None:
     """One click to train (or load) the default model, then rerun so every page sees it."""
     if st.button("Train the default model", type="primary", key=key, icon=":material/play_arrow:"):
-        stored = train_with_progress(ds, TrainConfig(), label="default model")
-        state.set_last_trained(stored)
+        activate(train_with_progress(ds, TrainConfig(), label="the default model"))
         st.rerun()
 
 
-def show_last_trained() -> None:
-    """The model a page last trained (or found in the store): its metrics and loss curves."""
+def show_last_trained(model_ids) -> None:
+    """The model last trained (or found in the store) on this data set: metrics and loss curves.
+
+    `model_ids` are the data set's stored models: one deleted meanwhile (by another session, or
+    `collab-explorer models rm`) is forgotten, not shown.
+    """
     last = state.last_trained()
     if last is None:
+        return
+    if last["model_id"] not in model_ids:
+        state.forget_model(last["model_id"])
         return
     with user_errors(stop=False):
         stored = cached.stored_model(last["model_id"])
         m = stored.metrics
         st.subheader(f"Last trained: model `{stored.model_id}`")
+        st.caption(describe.label(stored.config.key(), m))
         if last["cached"]:
             st.info(
                 "These settings were trained before, so the model came from the store at "

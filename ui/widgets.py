@@ -8,30 +8,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from collab_core import export
+from collab_core import describe, export
 from collab_core.data import Dataset
-from collab_core.titles import TitleIndex
+from collab_core.titles import TitleIndex, distinct_titles
 
 from . import state
 
 
 def model_label(row: dict) -> str:
-    """'dot · 64 factors · wd 0.05 · 20 ep · adam lr 0.02 — RMSE 0.912' for a store listing row."""
-    cfg = row.get("config") or row  # store rows carry the main settings at the top level
-    if cfg.get("model") == "bayes":  # no wd or optimiser: a prior it learns, and sweeps
-        return _bayes_label(cfg, row)
-    parts = [str(cfg.get("model", "?"))]
-    if cfg.get("model") == "dot" or cfg.get("n_factors"):
-        parts.append(f"{cfg.get('n_factors')} factors")
-    parts += [f"wd {cfg.get('wd', 0):g}", f"{cfg.get('epochs')} ep"]
-    if cfg.get("optimizer"):
-        opt = str(cfg["optimizer"])
-        if opt == "sgd" and cfg.get("momentum"):
-            opt += f" mom {cfg['momentum']:g}"
-        parts.append(opt + (f" lr {cfg['lr']:g}" if cfg.get("lr") is not None else ""))
-    rmse = (row.get("metrics") or row).get("valid_rmse")
-    tail = f" — RMSE {rmse:.3f}" if rmse is not None else ""
-    return " · ".join(p for p in parts if p) + tail
+    """'RMSE 0.9118 · Dot product · 64 factors · wd 0.15 · 10 epochs · Adam, lr 0.03' for a store
+    listing row (RMSE first: a label cut short still says how good the model is)."""
+    return describe.label(row.get("config") or row, row.get("metrics") or row)
 
 
 def _bayes_label(cfg: dict, row: dict) -> str:
@@ -49,7 +36,11 @@ def _bayes_label(cfg: dict, row: dict) -> str:
 
 
 def models_table(rows: Sequence[dict]) -> pd.DataFrame:
-    """One line per stored model: its settings, validation metrics and training time."""
+    """One line per stored model: its settings, validation metrics and training time.
+
+    The embedding size is words for the neural model ('auto: 74 / 102', users / movies), so the
+    column is text for every model.
+    """
     out = []
     for r in rows:
         cfg, m = r.get("config") or r, r.get("metrics") or r
@@ -57,7 +48,7 @@ def models_table(rows: Sequence[dict]) -> pd.DataFrame:
             {
                 "model_id": r["model_id"],
                 "model": cfg.get("model"),
-                "n_factors": cfg.get("n_factors"),
+                "n_factors": describe.short_size(cfg, r.get("n_users"), r.get("n_items")),
                 "wd": cfg.get("wd"),
                 "epochs": cfg.get("epochs"),
                 "lr": cfg.get("lr"),
@@ -108,6 +99,13 @@ def table_height(n_rows: int, row_height: int, max_rows: int = 15) -> int:
     """The height (px) that shows `n_rows` rows `row_height` tall, up to `max_rows` (then the
     table scrolls)."""
     return _HEADER_HEIGHT + min(max(n_rows, 1), max_rows) * row_height + 2
+
+
+def shown(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as a page shows it: its genres ("A|B", as in the CSV) as lists, one pill each."""
+    if "genres" not in table or not len(table):
+        return table
+    return table.assign(genres=[g.split("|") if g else [] for g in table["genres"].astype(str)])
 
 
 # How many matches the picker lists under its search field, best first.
@@ -209,6 +207,9 @@ def csv_download(
 
 
 def item_columns(ds: Dataset, rows: Sequence[int] | np.ndarray) -> pd.DataFrame:
-    """title, year, genres, n_ratings, mean_rating for some item indices (a display helper)."""
-    t = ds.items.iloc[np.asarray(rows, dtype=np.int64)]
-    return t[["title", "year", "genres", "n_ratings", "mean_rating"]].reset_index(drop=True)
+    """title (copies told apart), year, genres, n_ratings, mean_rating for some item indices."""
+    rows = np.asarray(rows, dtype=np.int64)
+    t = ds.items.iloc[rows][["title", "year", "genres", "n_ratings", "mean_rating"]]
+    t = t.reset_index(drop=True)
+    t["title"] = distinct_titles(ds.items)[rows]
+    return t

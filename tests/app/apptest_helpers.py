@@ -41,3 +41,19 @@ def pick(at: AppTest, key: str, typed: str) -> AppTest:
     """Type `typed` into the search field of the movie picker kept under `key`, and run: the
     picker chooses its best match (see `ui.widgets.movie_picker`)."""
     return at.text_input(key=f"{key}_query").input(typed).run()
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    """Follow the sidebar link to `page` (a key of `ui.nav.PAGES`) in the same session, and run."""
+    from ui import nav
+
+    return at.switch_page(f"../../app_pages/{nav.PAGES[page][0]}").run()
+
+
+def sidebar_text(at: AppTest) -> str:
+    """Everything the sidebar says in words (markdown and captions)."""
+    return "\n".join(e.value for e in [*at.sidebar.markdown, *at.sidebar.caption])
+
+
+def toasts(at: AppTest) -> list[str]:
+    return [t.value for t in at.toast]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -24,13 +25,26 @@ def default_stored(ml100k):
 
 @pytest.fixture
 def open_page(default_stored):
-    """`open_page("map")` runs the app on that page with the default model active."""
+    """`open_page("map")` runs the app on that page in a new session, with the default model as
+    ML-100k's active model.
 
-    def _open(page: str, *, model: bool = True, timeout: float = 60) -> AppTest:
+    The home folder keeps each data set's choices (active model, Train form, ratings); a test
+    starts with none besides that active model (none at all with `model=False`, where the
+    sidebar then picks the default model itself), unless `reload=True`: a new session on what
+    the folder holds, as after the user presses F5.
+    """
+    from collab_core.prefs import Prefs
+
+    def _open(
+        page: str, *, model: bool = True, reload: bool = False, timeout: float = 60
+    ) -> AppTest:
+        if not reload:
+            prefs = Prefs()
+            shutil.rmtree(prefs.root, ignore_errors=True)
+            if model:
+                prefs.update("ml-100k", active_model=default_stored.model_id)
         at = AppTest.from_file(HARNESS, default_timeout=timeout)
         at.session_state["_test_page"] = page
-        if model:
-            at.session_state["model_id"] = default_stored.model_id
         return at.run()
 
     return _open

@@ -1,5 +1,6 @@
 """Bias rankings, Embedding map and Similar movies on ML-100k with the session's small model."""
 
+import numpy as np
 from apptest_helpers import no_errors, pick, plotly_figures
 
 
@@ -20,6 +21,7 @@ def test_bias_rankings_show_both_ends_and_respect_min_ratings(open_page, ml100k)
     no_errors(at)
     table = at.dataframe[0].value
     assert (table["n_ratings"] >= 200).all() and set(table["end"]) == {"highest", "lowest"}
+    assert all(isinstance(g, (list, np.ndarray)) for g in table["genres"])  # one pill per genre
     scatter = _title_of(at, "Bias against mean rating")["data"][0]
     assert len(scatter["x"]) == int((ml100k.items["n_ratings"] >= 200).sum())
     users = _title_of(at, "user biases")["data"][0]
@@ -109,6 +111,8 @@ def test_similar_movies_to_star_wars_lists_its_sequels(open_page, ml100k):
     top5 = list(table["title"][:5])
     assert "Empire Strikes Back, The (1980)" in top5 and "Return of the Jedi (1983)" in top5
     assert table["similarity"].is_monotonic_decreasing
+    empire = table[table["title"] == "Empire Strikes Back, The (1980)"].iloc[0]
+    assert list(empire["genres"]) == ["Action", "Adventure", "Drama", "Romance", "Sci-Fi", "War"]
     at.slider(key="similar_k").set_value(5)
     at.radio(key="similar_metric").set_value("euclidean").run()
     no_errors(at)
@@ -187,7 +191,8 @@ def test_two_movies_sharing_a_title_stay_apart(open_page):
     ]
     at.selectbox(key="similar_pick").set_value(less_rated).run()
     no_errors(at)
-    assert at.subheader[0].value == "Movies like Twin (1990)"
+    # The title, and what tells this copy from the other one
+    assert at.subheader[0].value == "Movies like Twin (1990) · id m2, 10 ratings"
     assert any(c.value.startswith("10 ratings") for c in at.caption)
 
 

@@ -1,6 +1,6 @@
 """Train page: a small config trains with its RMSE shown, then returns from the store at once."""
 
-from apptest_helpers import no_errors, plotly_figures
+from apptest_helpers import no_errors, plotly_figures, toasts
 
 
 def _small_settings(at, epochs=2):
@@ -18,9 +18,15 @@ def test_train_creates_a_model_shows_rmse_and_makes_it_active(open_page):
     metrics = {m.label: m.value for m in at.metric}
     rmse = float(metrics["Validation RMSE"])
     assert 0.85 < rmse < 1.2  # ML-100k: a 2-epoch, 8-factor model is near the lesson's ~0.9
-    new_id = at.session_state["last_trained"]["model_id"]
-    assert not at.session_state["last_trained"]["cached"]
+    last = at.session_state["dataset_scopes"]["ml-100k"]["last_trained"]  # per data set
+    new_id = last["model_id"]
+    assert not last["cached"]
     assert at.sidebar.selectbox(key="model_id").value == new_id  # now the active model
+    # ... and a toast says so, naming it and its RMSE
+    assert toasts(at) == [
+        f"Active model now: RMSE {rmse:.4f} · Dot product · 8 factors · wd 0.15 "
+        "· 2 epochs · Adam, lr 0.03"
+    ]
     table = at.dataframe[0].value
     assert table.set_index("model_id").loc[new_id, "optimizer"] == "adam"  # the settings it used
     # the loss curve of the run: one valid and one train point per epoch
@@ -29,7 +35,8 @@ def test_train_creates_a_model_shows_rmse_and_makes_it_active(open_page):
 
     at.button(key="train_go").click().run()  # same settings again: from the store, not retrained
     no_errors(at)
-    assert at.session_state["last_trained"] == {"model_id": new_id, "cached": True}
+    last = at.session_state["dataset_scopes"]["ml-100k"]["last_trained"]
+    assert last == {"model_id": new_id, "cached": True}
     assert any("trained before" in i.value for i in at.info)
 
 

@@ -33,7 +33,13 @@ def test_column_mapping_fixes_an_undetected_column(open_page):
     at.file_uploader(key="upload_ratings").upload(
         "odd.csv", f"who,what,how\n{rows}\n".encode(), "text/csv"
     ).run()
-    assert "no user column" in at.error[0].value
+    # The error names this page's own controls, not Python
+    assert at.error[0].value == (
+        "odd.csv has no column the app recognises as its user ids (its columns: who, what, "
+        "how). Open **Column mapping** below and set **User column** to the column that holds "
+        "the user ids."
+    )
+    assert at.selectbox(key="upload_map_user_id").label == "User column"
     at.selectbox(key="upload_map_user_id").set_value("who")
     at.selectbox(key="upload_map_item_id").set_value("what")
     at.selectbox(key="upload_map_rating").set_value("how").run()

@@ -101,9 +101,14 @@ def app_server(chromium_path, tmp_path_factory, ml100k):
     server does not download it again; it has no models, so the journey starts from "train one".
     Depends on `chromium_path` so that a machine without a browser skips before starting a server.
     """
+    yield from serve_app(tmp_path_factory.mktemp("e2e_home"))
+
+
+def serve_app(home: Path):
+    """Run the app with `home` as its home folder (the ML-100k cache copied in) until closed;
+    yields its URL. What the app remembers there (models, choices, ratings) is this server's."""
     from collab_core import movielens
 
-    home = tmp_path_factory.mktemp("e2e_home")
     shutil.copytree(movielens.cache_dir(), home / "data" / "ml-100k")
     port = _free_port()
     env = dict(os.environ, COLLAB_EXPLORER_HOME=str(home), PYTHONUNBUFFERED="1")
@@ -166,7 +171,7 @@ MAX_SHOT_HEIGHT = 2600
 
 
 @pytest.fixture
-def page(browser, app_server):
+def page(browser):
     """A page in a fresh browser context: each test opens the app in its own Streamlit session."""
     context = browser.new_context(viewport=VIEWPORT)
     pg = context.new_page()
