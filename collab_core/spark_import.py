@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from .errors import DataError
 from .models import FactorModel
 
 ALS_CLASS = "org.apache.spark.ml.recommendation.ALSModel"
+# 'Chasing Amy (1997) · id 246, 124 ratings': how `titles.labels` tells copies of a title apart.
+_SHARED_TITLE = re.compile(r".* · id (\S+), [\d,]+ ratings")
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,10 @@ def _title_rows(table: pd.DataFrame, data: Dataset) -> np.ndarray:
     nth = table.groupby("title").cumcount().to_numpy()
     out = np.full(len(table), -1, np.int64)
     for k, (title, n) in enumerate(zip(table["title"].astype(str), nth, strict=True)):
+        shared = _SHARED_TITLE.fullmatch(title)  # the app's label of a shared title names its id
+        if shared is not None:
+            out[k] = data.item_index(pd.Index([shared.group(1)]).astype(data.item_ids.dtype))[0]
+            continue
         rows = by_title.get(title)
         if rows is not None and n < len(rows):
             out[k] = rows[n]
