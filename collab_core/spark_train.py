@@ -103,9 +103,12 @@ def check_master(master: str) -> str:
 
 
 @contextlib.contextmanager
-def spark_session(master: str = DEFAULT_MASTER, *, app_name: str = "collab-explorer") -> Iterator:
+def spark_session(
+    master: str = DEFAULT_MASTER, *, app_name: str = "collab-explorer", conf: dict | None = None
+) -> Iterator:
     """A SparkSession on `master` that checkpoints under the home folder; stopped (and its
-    checkpoints removed) on exit. Missing pyspark or Java: `EngineUnavailable` with the fix."""
+    checkpoints removed) on exit. `conf`: more Spark settings (e.g. spark.driver.memory).
+    Missing pyspark or Java: `EngineUnavailable` with the fix."""
     master = check_master(master)
     require_spark()
     from pyspark.sql import SparkSession
@@ -118,9 +121,14 @@ def spark_session(master: str = DEFAULT_MASTER, *, app_name: str = "collab-explo
         .appName(app_name)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
     )
+    if master.startswith(("local", "spark://127.0.0.1:", "spark://localhost:")):
+        # This machine only: no need to find (or expose) a routable address. A remote cluster's
+        # executors must reach the driver, so there Spark picks the address as usual.
+        builder = builder.config("spark.driver.host", "127.0.0.1")
+        builder = builder.config("spark.driver.bindAddress", "127.0.0.1")
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # py4j / PySpark errors when the JVM or the master cannot be reached
