@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
+from als_files import write_als
 
 from collab_core import export, spark_import
 from collab_core.analysis import Explorer
@@ -17,26 +15,6 @@ from collab_core.cli import main
 from collab_core.errors import DataError
 from collab_core.recommend import recommend_for
 from collab_core.store import ModelStore
-
-_SCHEMA = pa.schema([("id", pa.int32()), ("features", pa.list_(pa.float32()))])
-
-
-def write_als(folder: Path, user_ids, item_ids, rank: int, *, seed: int = 0, widths=None) -> Path:
-    """An ALSModel folder laid out as Spark writes one (metadata JSON line, factor Parquet parts)."""
-    rng = np.random.default_rng(seed)
-    (folder / "metadata").mkdir(parents=True)
-    meta = {"class": spark_import.ALS_CLASS, "sparkVersion": "4.3.0", "rank": rank}
-    (folder / "metadata" / "part-00000").write_text(json.dumps(meta) + "\n")
-    for side, ids in (("user", user_ids), ("item", item_ids)):
-        (folder / f"{side}Factors").mkdir()
-        feats = [rng.normal(0, 1, (widths or {}).get(side, rank)).tolist() for _ in ids]
-        half = len(ids) // 2  # two parts, as Spark writes several
-        for k, sl in enumerate((slice(0, half), slice(half, None))):
-            table = pa.table(
-                {"id": pa.array(ids[sl], pa.int32()), "features": feats[sl]}, schema=_SCHEMA
-            )
-            pq.write_table(table, folder / f"{side}Factors" / f"part-0000{k}.snappy.parquet")
-    return folder
 
 
 def test_a_saved_als_model_is_matched_to_the_data_sets_ids(ml100k, tmp_path):
