@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .cli_import import add_import_command
+from .cli_import import add_import_command, cmd_train_spark_path
 from .config import NOISES, UNUSED, TrainConfig
 from .devices import CHOICES as DEVICES
 from .errors import CollabError
@@ -209,8 +209,10 @@ def _epoch_printer(event) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    ds = _dataset(args)
     config = config_from_args(args)
+    if config.model == "als" and args.data and _spark_reads(args.data):
+        return cmd_train_spark_path(args, config)
+    ds = _dataset(args)
     printer = None if args.json else _progress_printer()
     _, metrics, device, cached = _train(ds, config, printer, master=args.master)
     out = {
@@ -232,6 +234,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     _emit(out, args.json, text)
     return 0
+
+
+def _spark_reads(data: str) -> bool:
+    from .spark_files import is_spark_path
+
+    return is_spark_path(data)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

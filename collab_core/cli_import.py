@@ -1,9 +1,10 @@
-"""`collab-explorer import`: factors trained elsewhere (Spark ALSModel, Projector TSVs) into the store."""
+"""The CLI beyond this machine: `import` (Spark ALSModel, Projector TSVs) and Spark-side `--data`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 
 
@@ -51,4 +52,44 @@ def cmd_import(args: argparse.Namespace, dataset) -> int:
         f"with --model-id {stored.model_id} or in the app"
     )
     print(json.dumps(out) if args.json else text)
+    return 0
+
+
+def cmd_train_spark_path(args: argparse.Namespace, config) -> int:
+    """`train --engine spark --data PATH` where Spark reads PATH itself (Parquet/CSV, or a URL):
+    the ratings never come to this process; the factors and statistics are saved as a folder."""
+    from . import paths
+    from .spark_files import save_run, train_on_path
+    from .store import model_id_for
+
+    printer = None
+    if not args.json:
+
+        def printer(event) -> None:
+            if event.kind == "batch" and event.message:
+                print(event.message, file=sys.stderr, flush=True)
+
+    run = train_on_path(args.data, config, master=args.master, callback=printer)
+    model_id = model_id_for(run.fingerprint, config)
+    folder = save_run(run, paths.home() / "spark" / "runs" / model_id)
+    out = {
+        "model_id": model_id,
+        "model": "als",
+        "data": args.data,
+        "fingerprint": run.fingerprint,
+        "ratings": run.n_ratings,
+        "users": len(run.user_ids),
+        "items": len(run.item_ids),
+        "rating_scale": list(run.scale),
+        **{k: v for k, v in run.metrics.items()},
+        "saved": str(folder),
+        "config": config.key(),
+    }
+    text = (
+        f"Spark ALS on {args.data} ({run.n_ratings:,} ratings, {len(run.user_ids):,} users, "
+        f"{len(run.item_ids):,} items, scale {run.scale[0]:g}–{run.scale[1]:g}): valid RMSE "
+        f"{run.metrics['valid_rmse']:.4f}, {run.metrics['train_seconds']:.1f} s; factors and "
+        f"statistics saved in {folder} (an ALSModel folder: `collab-explorer import spark-als`)"
+    )
+    print(json.dumps(out, default=str) if args.json else text)
     return 0

@@ -197,44 +197,56 @@ def fit_biases(train, passes: int = BIAS_PASSES, reg: tuple[float, float] = BIAS
     return mu, bu, bi
 
 
-def _table(df, key: str, value: str, n: int, width: int | None = None) -> np.ndarray:
-    """A small Spark DataFrame (key, value) as a dense numpy table of `n` rows (zeros elsewhere)."""
+def _table(df, key: str, value: str, ids: np.ndarray, width: int | None = None) -> np.ndarray:
+    """A small Spark DataFrame (key, value) as a dense numpy table, row k for `ids[k]` (sorted),
+    zeros where it has no row."""
     t = df.select(key, value).toArrow()
-    keys = t.column(key).to_numpy()
+    rows = np.searchsorted(ids, t.column(key).to_numpy())
     if width is None:
-        out = np.zeros(n, np.float32)
-        out[keys] = t.column(value).to_numpy()
+        out = np.zeros(len(ids), np.float32)
+        out[rows] = t.column(value).to_numpy()
         return out
-    out = np.zeros((n, width), np.float32)
-    out[keys] = np.asarray(t.column(value).to_pylist(), np.float32).reshape(len(keys), width)
+    out = np.zeros((len(ids), width), np.float32)
+    out[rows] = np.asarray(t.column(value).to_pylist(), np.float32).reshape(len(rows), width)
     return out
 
 
+def _seen(df, ids: np.ndarray) -> np.ndarray:
+    seen = np.zeros(len(ids), bool)
+    seen[np.searchsorted(ids, df.select("id").toArrow().column("id").to_numpy())] = True
+    return seen
+
+
 @dataclass
-class _Run:
-    """What the worker thread shares with the watcher: its phase, result or error."""
+class Fitted:
+    """The Spark side of a fit: the model's parts as Spark holds them (to score in Spark)."""
 
-    phase: int = 0
-    cancelled: bool = False
-    result: Any = None
-    error: BaseException | None = None
+    mu: float
+    user_bias: Any  # DataFrame (u, bu), or None for plain ALS
+    item_bias: Any  # DataFrame (i, bi), or None
+    als: Any  # pyspark's ALSModel (userCol u, itemCol i)
+
+    def predictions(self, ratings):
+        """`ratings` (u, i, r) with `pred` = μ + b_u + b_i + p_u·q_i (0 for an unknown side)."""
+        from pyspark.sql import functions as F
+
+        out = ratings
+        for df, key, name in ((self.user_bias, "u", "bu"), (self.item_bias, "i", "bi")):
+            out = out.join(F.broadcast(df), key, "left") if df is not None else out
+            out = out.withColumn(
+                name, F.coalesce(F.col(name), F.lit(0.0)) if df is not None else F.lit(0.0)
+            )
+        out = self.als.transform(out)
+        dot = F.coalesce(F.col("prediction"), F.lit(0.0))
+        return out.withColumn("pred", dot + self.mu + F.col("bu") + F.col("bi"))
 
 
-def _train_in_spark(spark, path: Path, dataset: Dataset, config: TrainConfig, run: _Run):
-    """The Spark side: split, baseline, ALS on the residuals, factors back as a FactorModel."""
+def fit_factors(spark, train, users: np.ndarray, items: np.ndarray, config: TrainConfig, phase):
+    """(FactorModel, Fitted) from `train` (u, i, r: integer ids): the baseline, ALS on its
+    residuals, and the factors back in the order of `users` and `items` (sorted ids)."""
     from pyspark.ml.recommendation import ALS
     from pyspark.sql import functions as F
 
-    sc = spark.sparkContext
-
-    def phase(k: int) -> None:
-        if run.cancelled:
-            raise TrainingCancelled("Training on Spark was cancelled.")
-        run.phase = k
-        sc.setJobGroup(f"collab-{k}", _PHASES[k], interruptOnCancel=True)
-
-    n_valid = int(round(len(dataset.ratings) * config.valid_frac))
-    train = spark.read.parquet(str(path)).where(F.col("order") >= n_valid).select("u", "i", "r")
     train = train.repartition(_blocks(spark)).cache()
     phase(1)
     if config.als_biases:
@@ -265,23 +277,58 @@ def _train_in_spark(spark, path: Path, dataset: Dataset, config: TrainConfig, ru
     resid.unpersist()
     train.unpersist()
     phase(3)
-    n_u, n_i, k = dataset.n_users, dataset.n_items, config.n_factors
-    P = _table(fitted.userFactors, "id", "features", n_u, k)
-    Q = _table(fitted.itemFactors, "id", "features", n_i, k)
-    seen_u = np.zeros(n_u, bool)
-    seen_u[fitted.userFactors.select("id").toArrow().column("id").to_numpy()] = True
-    seen_i = np.zeros(n_i, bool)
-    seen_i[fitted.itemFactors.select("id").toArrow().column("id").to_numpy()] = True
+    k = config.n_factors
     biases = {}
     if config.als_biases:
         biases = {
-            "user_bias": _table(bu_df, "u", "bu", n_u),
-            "item_bias": _table(bi_df, "i", "bi", n_i),
+            "user_bias": _table(bu_df, "u", "bu", users),
+            "item_bias": _table(bi_df, "i", "bi", items),
         }
-    return FactorModel(P, Q, global_bias=mu, user_seen=seen_u, item_seen=seen_i, **biases)
+    model = FactorModel(
+        _table(fitted.userFactors, "id", "features", users, k),
+        _table(fitted.itemFactors, "id", "features", items, k),
+        global_bias=mu,
+        user_seen=_seen(fitted.userFactors, users),
+        item_seen=_seen(fitted.itemFactors, items),
+        **biases,
+    )
+    return model, Fitted(mu, bu_df, bi_df, fitted)
 
 
-def _progress(sc, run: _Run, started: float) -> TrainEvent:
+@dataclass
+class Run:
+    """What the worker thread shares with the watcher: its phase, result or error."""
+
+    phase: int = 0
+    cancelled: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+def phases(spark, run: Run) -> Callable[[int], None]:
+    """`phase(k)`: the run enters phase k (named in Spark's job group), unless it was cancelled."""
+    sc = spark.sparkContext
+
+    def phase(k: int) -> None:
+        if run.cancelled:
+            raise TrainingCancelled("Training on Spark was cancelled.")
+        run.phase = k
+        sc.setJobGroup(f"collab-{k}", _PHASES[k], interruptOnCancel=True)
+
+    return phase
+
+
+def _train_in_spark(spark, path: Path, dataset: Dataset, config: TrainConfig, run: Run):
+    """The Spark side for a loaded data set: its split of the Parquet file, then `fit_factors`."""
+    from pyspark.sql import functions as F
+
+    n_valid = int(round(len(dataset.ratings) * config.valid_frac))
+    train = spark.read.parquet(str(path)).where(F.col("order") >= n_valid).select("u", "i", "r")
+    users, items = np.arange(dataset.n_users), np.arange(dataset.n_items)
+    return fit_factors(spark, train, users, items, config, phases(spark, run))[0]
+
+
+def _progress(sc, run: Run, started: float) -> TrainEvent:
     """What Spark's status tracker says now, as a TrainEvent (phase, job and stage progress)."""
     tracker = sc.statusTracker()
     stages = [s for s in (tracker.getStageInfo(i) for i in tracker.getActiveStageIds()) if s]
@@ -300,11 +347,11 @@ def _progress(sc, run: _Run, started: float) -> TrainEvent:
     )
 
 
-def _watch(spark, work: Callable[[_Run], Any], callback, cancel, started: float) -> Any:
+def watch(spark, work: Callable[[Run], Any], callback, cancel, started: float) -> Any:
     """Run `work` in a thread while this one reports Spark's progress and honours `cancel`
     (`sc.cancelAllJobs`); an exception here (a page stopped mid-run) cancels the jobs too."""
     sc = spark.sparkContext
-    run = _Run()
+    run = Run()
 
     def target() -> None:
         try:
@@ -371,10 +418,10 @@ class SparkTrainer:
         path = ratings_parquet(dataset, config.seed)
         fit_start = time.perf_counter()
 
-        def work(run: _Run):
+        def work(run: Run):
             return _train_in_spark(spark, path, dataset, config, run)
 
-        model = _watch(spark, work, callback, cancel, started)
+        model = watch(spark, work, callback, cancel, started)
         seconds = time.perf_counter() - fit_start
         train, valid = random_split(dataset.ratings, config.valid_frac, config.seed)
         metrics_rows = {}

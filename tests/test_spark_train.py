@@ -135,3 +135,31 @@ def test_an_als_model_saved_by_spark_opens_without_spark(spark, ml100k, tmp_path
 
     model = spark_als_model(read_spark_als(tmp_path / "als"), ml100k)
     assert int(model.user_seen.sum()) == len(want)
+
+
+def test_ratings_spark_reads_where_they_are(spark, small, tmp_path):
+    from collab_core import spark_files
+    from collab_core.errors import DataError
+    from collab_core.spark_import import read_spark_als
+
+    path = tmp_path / "ratings.parquet"
+    small.ratings.rename(columns={"user_id": "userId", "item_id": "movieId"}).to_parquet(path)
+    config = TrainConfig(model="als", n_factors=4, epochs=2)
+    run = spark_files.train_on_path(str(path), config, spark=spark)
+    counts = small.ratings.groupby("item_id")["rating"].agg(["size", "mean"])
+    np.testing.assert_array_equal(run.items["n_ratings"], counts["size"])
+    np.testing.assert_allclose(run.items["mean_rating"], counts["mean"], rtol=1e-6)
+    assert run.n_ratings == len(small.ratings) and run.scale == small.rating_scale
+    assert run.fingerprint == spark_files.file_fingerprint(spark, str(path))
+    assert 0.5 < run.metrics["valid_rmse"] < 1.3 and run.model.bias_kind == "learned"
+    saved = read_spark_als(spark_files.save_run(run, tmp_path / "run"))
+    np.testing.assert_array_equal(saved.item_ids, run.item_ids[run.model.item_seen.numpy()])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,item,x\n1,1,4\n")
+    with pytest.raises(DataError, match="has no column Spark could take as the rating"):
+        spark_files.read_ratings(spark, str(bad))
+    bad.write_text("user,item,rating\nalice,1,4\n")
+    with pytest.raises(DataError, match="not whole numbers"):
+        spark_files.read_ratings(spark, str(bad))
+    with pytest.raises(DataError, match="Spark cannot read"):
+        spark_files.read_ratings(spark, str(tmp_path / "missing.parquet"))
