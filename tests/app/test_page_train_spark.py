@@ -29,7 +29,7 @@ def test_spark_trains_and_its_model_becomes_the_active_one(open_page):
     at = _spark(open_page("train", timeout=300))
     at.button(key="train_go").click().run()
     no_errors(at)
-    new_id = at.session_state["last_trained"]["model_id"]
+    new_id = at.session_state["dataset_scopes"]["ml-100k"]["last_trained"]["model_id"]
     assert at.sidebar.selectbox(key="model_id").value == new_id
     rmse = float({m.label: m.value for m in at.metric}["Validation RMSE"])
     assert 0.85 < rmse < 1.1
