@@ -111,8 +111,15 @@ def spark_session(
     Missing pyspark or Java: `EngineUnavailable` with the fix."""
     master = check_master(master)
     require_spark()
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
+    active = SparkContext._active_spark_context  # one per process; stopping it is the owner's
+    if active is not None:
+        raise EngineUnavailable(
+            f"Spark is already running in this process (master {active.master}) for another "
+            "training; one Spark runs per process. Try again when that training has finished."
+        )
     root = paths.home() / "spark"
     root.mkdir(parents=True, exist_ok=True)
     checkpoints = Path(tempfile.mkdtemp(prefix="checkpoints-", dir=root))

@@ -163,3 +163,10 @@ def test_ratings_spark_reads_where_they_are(spark, small, tmp_path):
         spark_files.read_ratings(spark, str(bad))
     with pytest.raises(DataError, match="Spark cannot read"):
         spark_files.read_ratings(spark, str(tmp_path / "missing.parquet"))
+
+
+def test_a_second_spark_in_the_same_process_is_refused(spark):
+    refused = pytest.raises(EngineUnavailable, match="already running in this process")
+    with refused, spark_train.spark_session("local[1]"):
+        pass
+    assert spark.range(3).count() == 3  # the running one was left alone

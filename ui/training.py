@@ -139,7 +139,15 @@ def show_last_trained(model_ids) -> None:
         c[0].metric("Validation RMSE", f"{m['valid_rmse']:.4f}")
         c[1].metric("Validation MAE", f"{m['valid_mae']:.4f}")
         c[2].metric("Training time", f"{m.get('train_seconds', 0):.1f} s")
-        st.plotly_chart(plots.loss_curves({"this model": stored.history}), key="train_last_curve")
+        if len(stored.history) > 1:
+            st.plotly_chart(
+                plots.loss_curves({"this model": stored.history}), key="train_last_curve"
+            )
+        elif stored.config.model == "als":  # Spark's ALS reports no loss per iteration
+            st.caption(
+                f"Trained on Spark ({stored.meta.get('device', 'spark')}): ALS reports no loss "
+                "per iteration, so there is no curve; the figures above are from the final model."
+            )
         if stored.config.model == "bayes":
             _learned_prior(stored)
 
