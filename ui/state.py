@@ -398,6 +398,13 @@ def spark_master() -> str:
     return str(st.session_state.get(SPARK_MASTER) or "local[*]").strip()
 
 
+def cancel_key(label: str) -> str:
+    """The Cancel button of one Spark run (a sweep draws one per run)."""
+    return f"train_cancel_{label}"
+
+
 def cancel_pressed() -> bool:
-    """Whether the Train page's Cancel (of a Spark run) was what started this rerun."""
-    return bool(st.session_state.get("train_cancel"))
+    """Whether a Cancel of a Spark run on the Train page was what started this rerun."""
+    return any(
+        str(k).startswith("train_cancel_") and v is True for k, v in st.session_state.items()
+    )

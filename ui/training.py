@@ -33,7 +33,7 @@ def train_with_progress(
             f"{_cap(label)}: trained before, loaded from the store (model `{found.model_id}`)."
         )
         return found
-    fit = _spark_fit(config)
+    fit = _spark_fit(config, label)
     bar = st.progress(0.0, f"Training {label}…")
     plot = st.empty() if chart else None
     history: list[dict] = []
@@ -78,7 +78,7 @@ def train_with_progress(
     return stored
 
 
-def _spark_fit(config: TrainConfig):
+def _spark_fit(config: TrainConfig, label: str):
     """Spark's `fit` for an "als" config (None for the others), with a Cancel button: pressing it
     reruns the page, which stops this run, and the trainer then cancels Spark's jobs."""
     if config.model != "als":
@@ -88,7 +88,7 @@ def _spark_fit(config: TrainConfig):
     with user_errors():
         master = spark_train.check_master(state.spark_master())
         spark_train.require_spark()
-    st.button("Cancel", key="train_cancel", icon=":material/stop:")
+    st.button("Cancel", key=state.cancel_key(label), icon=":material/stop:")
     st.caption(f"Training on Spark at `{master}`; starting Spark takes several seconds.")
     return spark_train.SparkTrainer(master).fit
 
