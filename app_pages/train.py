@@ -14,7 +14,8 @@ st.markdown(
     "model** (`CollabNN`) concatenates the embeddings and feeds them through a small network. "
     "**Weight decay** (`wd`) pulls the embeddings towards zero so they cannot memorise the "
     "training ratings; watch the validation loss to see it work. The **Bayesian** dot product "
-    "learns that pull from the data instead, by Gibbs sampling. Trained models are kept, so the "
+    "learns that pull from the data instead, by Gibbs sampling. **Apache Spark** trains the "
+    "same factors with MLlib's ALS, here or on a cluster. Trained models are kept, so the "
     "same settings come back instantly."
 )
 
@@ -33,8 +34,8 @@ def _comparison_run(cfg, label: str):
 left, right = st.columns([1, 1])
 with left:
     go = st.button("Train", type="primary", icon=":material/play_arrow:", key="train_go")
-with right:  # the sampler has no learning rate to find
-    find = config.model != "bayes" and st.button(
+with right:  # the sampler and ALS have no learning rate to find
+    find = config.model in ("dot", "nn") and st.button(
         "Find a learning rate",
         icon=":material/search:",
         key="train_lr_find",
@@ -55,6 +56,8 @@ if res is not None:
         args=(config.model, float(f"{res.suggestion:.5g}")),
     )
 
+if state.cancel_pressed():
+    st.info("Training was cancelled; Spark's jobs were stopped.", icon=":material/stop:")
 if go:
     activate(train_with_progress(ds, config))
     st.rerun()  # so the sidebar shows the new model as the active one

@@ -8,7 +8,7 @@ from collab_core import localfiles
 from collab_core.errors import CollabError, MissingColumnError
 from collab_core.readers import COLUMN_ALIASES
 from collab_core.scales import parse_scale
-from ui import cached, state, uploads
+from ui import cached, imports, state, uploads
 
 TYPES = ["csv", "tsv", "txt", "dat", "data", "parquet", "zip", "gz", "bz2", "xz", "zst"]
 UPLOAD, ON_SERVER = "Upload a file", "Open a file on this machine"
@@ -30,6 +30,7 @@ st.markdown(
     "(`ml-latest-small.zip`, `ml-1m.zip`, `ml-25m.zip`, ...) opens as it is, with its titles and "
     "genres. Otherwise add an items file (`movieId,title,genres`) to see titles instead of ids."
 )
+imports.factors_section()
 source = st.radio("Where is the file?", [UPLOAD, ON_SERVER], horizontal=True, key="upload_source")
 if source == UPLOAD:
     ratings_file = st.file_uploader("Ratings file or MovieLens zip", TYPES, key="upload_ratings")

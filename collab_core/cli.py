@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from .cli_import import add_import_command, cmd_train_spark_path
 from .cli_onboard import (
     add_onboard_parser,
     add_start_args,
@@ -13,7 +14,7 @@ from .cli_onboard import (
     representative_line,
     start_from_args,
 )
-from .config import MODELS, NOISES, UNUSED, TrainConfig
+from .config import NOISES, UNUSED, TrainConfig
 from .devices import CHOICES as DEVICES
 from .errors import CollabError
 
@@ -113,9 +114,10 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     """The TrainConfig flags shared by `train` and `evaluate`; unset ones keep the tuned defaults."""
     p.add_argument(
         "--model",
-        choices=MODELS,
+        choices=("dot", "nn", "bayes", "als"),
         default="dot",
-        help="dot product, neural net, or the dot product by Gibbs sampling (bayes)",
+        help="dot product, neural net, the dot product by Gibbs sampling (bayes), or Spark's "
+        "ALS (als, the same as --engine spark)",
     )
     p.add_argument("--factors", type=int, help="embedding size (n_factors)")
     p.add_argument("--wd", type=float, help="weight decay (per-example L2)")
@@ -134,12 +136,20 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     from .errors import ConfigError
 
+    if getattr(args, "engine", "local") == "spark":
+        if args.model not in ("dot", "als"):
+            raise ConfigError(f"--engine spark trains ALS (--model als), not --model {args.model}.")
+        args.model = "als"
+    if args.model != "als" and getattr(args, "no_biases", False):
+        raise ConfigError("--no-biases is a setting of --engine spark (plain ALS).")
     given = [n for n in UNUSED[args.model] if getattr(args, n, None) is not None]
     if given:
         flags = ", ".join("--" + n.replace("_", "-") for n in given)
         why = (
             "it learns its prior from the data and has no learning rate or batches"
             if args.model == "bayes"
+            else "ALS on Spark has no learning rate or batches"
+            if args.model == "als"
             else "they are settings of --model bayes"
         )
         raise ConfigError(f"{flags} cannot be used with --model {args.model}: {why}.")
@@ -153,6 +163,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         bs=args.bs,
         burn_in=args.burn_in,
         noise=args.noise,
+        als_biases=False if getattr(args, "no_biases", False) else None,
         seed=args.seed,
         device=args.device,
     )
@@ -164,13 +175,34 @@ def _model_id(dataset, config) -> str:
     return model_id_for(dataset.fingerprint, config)
 
 
-def _train(dataset, config, callback=None):
+def _train(dataset, config, callback=None, master: str = "local[*]"):
     """(model, metrics, device, cached): `train` goes through the model store, so a config trained
     before on the same data comes back at once (`cached` True) instead of training again."""
     from .store import ModelStore
 
-    stored = ModelStore().get_or_train(dataset, config, callback=callback)
+    fit = None
+    if config.model == "als":
+        from .spark_train import SparkTrainer, check_master
+
+        fit = SparkTrainer(check_master(master)).fit
+    stored = ModelStore().get_or_train(dataset, config, callback=callback, fit=fit)
     return stored.model, stored.metrics, stored.meta.get("device", config.device), stored.cached
+
+
+def _progress_printer():
+    """`_epoch_printer`, plus Spark's progress (phase, job, stage) on stderr when it changes."""
+    last = [""]
+
+    def show(event) -> None:
+        if event.message and event.kind == "batch":
+            head = event.message.rsplit(" · ", 1)[0]  # without the clock, which always changes
+            if head != last[0]:
+                last[0] = head
+                print(event.message, file=sys.stderr, flush=True)
+            return
+        _epoch_printer(event)
+
+    return show
 
 
 def _epoch_printer(event) -> None:
@@ -188,9 +220,12 @@ def _epoch_printer(event) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    ds = _dataset(args)
     config = config_from_args(args)
-    _, metrics, device, cached = _train(ds, config, None if args.json else _epoch_printer)
+    if config.model == "als" and args.data and _spark_reads(args.data):
+        return cmd_train_spark_path(args, config)
+    ds = _dataset(args)
+    printer = None if args.json else _progress_printer()
+    _, metrics, device, cached = _train(ds, config, printer, master=args.master)
     out = {
         "model_id": _model_id(ds, config),
         "model": config.model,
@@ -210,6 +245,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     _emit(out, args.json, text)
     return 0
+
+
+def _spark_reads(data: str) -> bool:
+    from .spark_files import is_spark_path
+
+    return is_spark_path(data)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -521,7 +562,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model on a random 80/20 split and report its error")
     add_data_args(p)
     add_model_args(p)
+    p.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="train here (default) or on Apache Spark (ALS; needs pip install '.[spark]' and Java)",
+    )
+    p.add_argument(
+        "--master",
+        default="local[*]",
+        help="Spark master URL: local[*] (default), local[N] or spark://HOST:PORT",
+    )
+    p.add_argument(
+        "--no-biases", action="store_true", help="spark: plain ALS, without the bias baseline"
+    )
     p.set_defaults(func=cmd_train)
+    add_import_command(sub, add_data_args, _dataset)
     p = sub.add_parser("evaluate", help="train on one ratings file and score another")
     p.add_argument("--train", required=True, help="ratings file (or MovieLens folder) to train on")
     p.add_argument("--test", required=True, help="ratings file to score")

@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 from .devices import CHOICES as DEVICES
 from .errors import ConfigError
 
-MODELS = ("dot", "nn", "bayes")
+MODELS = ("dot", "nn", "bayes", "als", "imported")
+# The models trained here (the CLI's `--model`, the Train page): "als" trains on Apache Spark
+# (`spark_train.py`, the CLI's `--engine spark`) and "imported" is never trained, only opened
+# (`spark_import.py`: a saved Spark ALSModel, a TensorFlow Projector export).
+LOCAL_MODELS = ("dot", "nn", "bayes")
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("one_cycle", "cosine_restarts", "constant")
 # The Bayesian model's noise: "robust" gives every user and every movie its own noise precision
@@ -24,6 +28,10 @@ MODEL_DEFAULTS: dict[str, dict] = {
     "nn": {"n_factors": 0, "wd": 0.01, "epochs": 14, "lr": 0.005, "bs": 1024},
     # Gibbs sampling (bayes.py): epochs are sweeps; `burn_in` left as None is a quarter of them.
     "bayes": {"n_factors": 10, "epochs": 200, "noise": "robust"},
+    # Spark ALS: rank, regParam (scaled by each row's rating count, so 0.05 overfits ML-100k),
+    # maxIter; `als_biases` fits a bias baseline first and ALS on its residuals.
+    "als": {"n_factors": 64, "wd": 0.1, "epochs": 15, "als_biases": True},
+    "imported": {},
 }
 # Settings a model never reads: left out of its store key and of config equality, so they cannot
 # split one model into several store entries. (The neural settings stay in the dot model's key,
@@ -32,11 +40,19 @@ _BAYES_UNUSED = (
     "wd", "lr", "bs", "optimizer", "momentum", "schedule", "nn_layers", "nn_dropout",
     "nn_emb_dropout", "nn_batchnorm", "nn_emb_sizes", "nn_bias", "nn_swa_start",
 )  # fmt: skip
+_SPARK_ONLY = ("als_biases", "source")
+_SGD = ("lr", "bs", "optimizer", "momentum", "schedule")
+_NN = tuple(n for n in _BAYES_UNUSED if n.startswith("nn_"))
 UNUSED: dict[str, tuple[str, ...]] = {
-    "dot": ("burn_in", "noise"),
-    "nn": ("burn_in", "noise"),
-    "bayes": _BAYES_UNUSED,
-}
+    "dot": ("burn_in", "noise", *_SPARK_ONLY),
+    "nn": ("burn_in", "noise", *_SPARK_ONLY),
+    "bayes": (*_BAYES_UNUSED, *_SPARK_ONLY),
+    "als": (*_SGD, *_NN, "burn_in", "noise", "source"),
+    # Opened, not trained: its rank and the hash of the files it came from are all there is.
+    "imported": (
+        *_SGD, *_NN, "wd", "epochs", "burn_in", "noise", "als_biases", "valid_frac", "seed"
+    ),
+}  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +83,11 @@ class TrainConfig:
     kept samples that are averaged; `noise` is "robust" or "gaussian" (`NOISES`). It learns its
     priors instead of taking `wd`, and has no learning rate or batches: `wd`, `lr`, `bs`, the
     optimiser and the `nn_` settings are not read (`UNUSED`), nor `burn_in`/`noise` by the others.
+
+    `model="als"` trains on Apache Spark (`spark_train.py`): `n_factors` is ALS's rank, `wd` its
+    regParam, `epochs` its maxIter, and `als_biases` (default True) fits a regularised bias
+    baseline first and ALS on its residuals. `model="imported"` holds factors opened from files
+    (`spark_import.py`): `n_factors` is their width and `source` the hash of those files.
     """
 
     model: str = "dot"
@@ -87,6 +108,8 @@ class TrainConfig:
     nn_swa_start: float = 0.5
     burn_in: int | None = None
     noise: str | None = None
+    als_biases: bool | None = None
+    source: str | None = None
     valid_frac: float = 0.2
     seed: int = 42
     device: str = field(default="auto", compare=False)
@@ -146,6 +169,9 @@ class TrainConfig:
         if self.model == "bayes":
             self._validate_bayes(bad)
             return
+        if self.model in ("als", "imported"):
+            self._validate_factors(bad)
+            return
         if not (self.wd >= 0 and math.isfinite(self.wd)):
             raise bad(f"wd (weight decay) must be a number >= 0, not {self.wd}.")
         if not 1 <= self.epochs <= 10_000:
@@ -191,6 +217,19 @@ class TrainConfig:
             )
         if self.noise not in NOISES:
             raise bad(f"noise must be one of {NOISES}, not {self.noise!r}.")
+        if not 0 < self.valid_frac < 1:
+            raise bad(f"valid_frac must be between 0 and 1 (exclusive), not {self.valid_frac}.")
+
+    def _validate_factors(self, bad) -> None:
+        """Spark ALS's checks (rank, regParam, iterations), and an imported model's rank."""
+        if not isinstance(self.n_factors, int) or not 1 <= self.n_factors <= 4096:
+            raise bad(f"n_factors (the rank) must be between 1 and 4096, not {self.n_factors}.")
+        if self.model == "imported":
+            return
+        if not (self.wd >= 0 and math.isfinite(self.wd)):
+            raise bad(f"wd (ALS's regParam) must be a number >= 0, not {self.wd}.")
+        if not 1 <= self.epochs <= 1000:
+            raise bad(f"epochs (ALS iterations) must be between 1 and 1000, not {self.epochs}.")
         if not 0 < self.valid_frac < 1:
             raise bad(f"valid_frac must be between 0 and 1 (exclusive), not {self.valid_frac}.")
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from .models import emb_size_rule
 
-KINDS = {"dot": "Dot product", "nn": "Neural network", "bayes": "Bayesian dot product"}
+KINDS = {
+    "dot": "Dot product",
+    "nn": "Neural network",
+    "bayes": "Bayesian dot product",
+    "als": "Spark ALS",
+    "imported": "Imported factors",
+}
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
 
 
@@ -71,6 +77,17 @@ def settings(
             )
             if p
         )
+    if config.get("model") == "als":  # regParam, iterations, and whether biases came first
+        return " · ".join(
+            (
+                f"{config.get('n_factors')} factors",
+                f"regParam {config.get('wd'):g}",
+                f"{config.get('epochs')} iterations",
+                "bias baseline" if config.get("als_biases") else "no biases",
+            )
+        )
+    if config.get("model") == "imported":
+        return f"{config.get('n_factors')} factors, no biases"
     if brief and config.get("model") == "nn":
         size = short_size(config)
         parts = ["auto size" if size == "auto" else f"size {size}"]

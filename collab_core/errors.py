@@ -35,6 +35,10 @@ class StoreError(CollabError):
     """A model-store operation that cannot be done (unknown model id, unreadable store)."""
 
 
+class EngineUnavailable(CollabError):
+    """A training engine that cannot run here (Apache Spark without pyspark or Java); says the fix."""
+
+
 class TrainingCancelled(CollabError):
     """Training was stopped by the caller between two batches."""
 

@@ -13,7 +13,8 @@ import pandas as pd
 from .errors import ConfigError
 
 # The projector reads metadata.tsv with a header row when it has more than one column.
-PROJECTOR_COLUMNS = ("title", "year", "genres", "n_ratings", "mean_rating")
+# `item_id` lets `spark_import.import_projector` match the rows back to the data set's movies.
+PROJECTOR_COLUMNS = ("title", "year", "genres", "n_ratings", "mean_rating", "item_id")
 _CELL_BREAKS = re.compile(r"[\t\r\n]+")
 
 

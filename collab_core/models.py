@@ -819,6 +819,15 @@ def build_model(
         return DotProductBias(n_users, n_items, config.n_factors, y_range, global_mean)
     if config.model == "bayes":  # filled in by `bayes.sample`; no link range (rating units)
         return BayesDot(n_users, n_items, config.n_factors)
+    if config.model in ("als", "imported"):  # filled from Spark or files; raw scores, no range
+        zeros = np.zeros
+        biases = config.model == "als" and config.als_biases
+        return FactorModel(
+            zeros((n_users, config.n_factors)),
+            zeros((n_items, config.n_factors)),
+            user_bias=zeros(n_users) if biases else None,
+            item_bias=zeros(n_items) if biases else None,
+        )
     return CollabNN(
         n_users,
         n_items,

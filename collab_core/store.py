@@ -231,8 +231,12 @@ class ModelStore:
         *,
         callback: Callable[[TrainEvent], None] | None = None,
         cancel: Callable[[], bool] | None = None,
+        fit: Callable[..., Any] | None = None,
     ) -> StoredModel:
         """The stored model for (dataset, config) at once if there is one, else train, store, return it.
+
+        `fit(dataset, config, callback=, cancel=)` trains it (default `training.fit`; Spark's
+        `spark_train.SparkTrainer.fit` for `model="als"`), returning a `TrainResult`.
 
         Concurrent calls for the same key (threads or processes) train once: the others wait on the
         key's lock and then load the result. A damaged entry is reported (warning) and retrained.
@@ -256,8 +260,8 @@ class ModelStore:
                 warnings.warn(msg, ModelStoreWarning, stacklevel=2)
                 problems.append(msg)
                 self._delete_files(model_id)
-            from .training import fit
-
+            if fit is None:
+                from .training import fit
             result = fit(dataset, config, callback=callback, cancel=cancel)
             try:
                 stored = self._save(model_id, dataset, config, result)
@@ -269,6 +273,25 @@ class ModelStore:
                 problems.append(msg)
                 stored = StoredModel(model_id, result.model, config, {}, cached=False)
             stored.warnings = problems
+        self._evict(keep=model_id)
+        return stored
+
+    def put(
+        self,
+        dataset: Dataset,
+        config: TrainConfig,
+        model: nn.Module,
+        *,
+        metrics: dict | None = None,
+    ) -> StoredModel:
+        """Store a model made elsewhere (`spark_import`: factors opened from files) under
+        (dataset, config), replacing what was there; it then serves every page like a trained one."""
+        from types import SimpleNamespace
+
+        model_id = self.model_id(dataset, config)
+        result = SimpleNamespace(model=model, metrics=metrics or {}, history=[], device="imported")
+        with self._locked(model_id, None):
+            stored = self._save(model_id, dataset, config, result)
         self._evict(keep=model_id)
         return stored
 

@@ -87,6 +87,7 @@ class TrainEvent:
     valid_rmse: float | None = None
     fraction: float = 0.0
     lr: float = 0.0
+    message: str = ""  # what an engine without epochs is doing (Spark: its phase, job and stage)
 
 
 @dataclass

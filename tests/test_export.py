@@ -40,11 +40,14 @@ def test_projector_files_match_row_for_row(items):
     assert len(rows) == 3 and all(len(r) == 2 for r in rows)
     np.testing.assert_allclose(np.array(rows, dtype=float), vectors, rtol=1e-5)
     lines = meta.rstrip("\n").split("\n")
-    assert lines[0] == "title\tyear\tgenres\tn_ratings\tmean_rating"  # header row
+    # header row; item_id last, so the Projector labels points by title and an import matches ids
+    assert lines[0] == "title\tyear\tgenres\tn_ratings\tmean_rating\titem_id"
     assert len(lines) == 1 + 3
-    assert lines[1].split("\t") == ["Toy Story (1995)", "1995", "Animation|Comedy", "452", "3.88"]
+    assert lines[1].split("\t") == [
+        "Toy Story (1995)", "1995", "Animation|Comedy", "452", "3.88", "1"
+    ]  # fmt: skip
     long = export.projector_tsv(vectors, items.assign(mean_rating=[3.8783185482025146, 1, 2]))[1]
-    assert long.split("\n")[1].endswith("\t3.87832")
+    assert long.split("\n")[1].endswith("\t3.87832\t1")
     # tabs and newlines inside a title would break the format: they become spaces
     assert lines[2].split("\t")[0] == "Tab here" and lines[2].split("\t")[1] == ""
     assert lines[3].split("\t")[0] == "Line break"

@@ -434,3 +434,22 @@ def enthusiasts(key: tuple):
     """The last `enthusiasts.WithoutThem` if it was for this (fingerprint, model_id, share)."""
     found = st.session_state.get(ENTHUSIASTS)
     return found["result"] if found is not None and found["key"] == key else None
+
+
+SPARK_MASTER = "train_spark_master"  # Train: the Spark master URL the "Apache Spark" engine uses
+
+
+def spark_master() -> str:
+    return str(st.session_state.get(SPARK_MASTER) or "local[*]").strip()
+
+
+def cancel_key(label: str) -> str:
+    """The Cancel button of one Spark run (a sweep draws one per run)."""
+    return f"train_cancel_{label}"
+
+
+def cancel_pressed() -> bool:
+    """Whether a Cancel of a Spark run on the Train page was what started this rerun."""
+    return any(
+        str(k).startswith("train_cancel_") and v is True for k, v in st.session_state.items()
+    )

@@ -33,6 +33,7 @@ def train_with_progress(
             f"{_cap(label)}: trained before, loaded from the store (model `{found.model_id}`)."
         )
         return found
+    fit = _spark_fit(config, label)
     bar = st.progress(0.0, f"Training {label}…")
     plot = st.empty() if chart else None
     history: list[dict] = []
@@ -63,16 +64,33 @@ def train_with_progress(
             )
         last[0] = now
         text = f"Training {label}: {unit} {ev.epoch + 1}/{ev.epochs}"  # events count from 0
+        if ev.message:  # Spark: its phase, job and stage
+            text = f"Training {label}: {ev.message}"
         if ev.valid_rmse is not None and ev.kind == "epoch":
             text += f" · valid RMSE {ev.valid_rmse:.4f}"
         bar.progress(min(max(float(ev.fraction), 0.0), 1.0), text)
 
     with user_errors():
-        stored = store.get_or_train(ds, config, callback=on_event)
+        stored = store.get_or_train(ds, config, callback=on_event, fit=fit)
     bar.progress(1.0, f"{_cap(label)}: done · {describe.rmse(stored.metrics)}")
     for warning in stored.warnings:  # e.g. the store could not save it (disk full)
         st.warning(warning, icon=":material/warning:")
     return stored
+
+
+def _spark_fit(config: TrainConfig, label: str):
+    """Spark's `fit` for an "als" config (None for the others), with a Cancel button: pressing it
+    reruns the page, which stops this run, and the trainer then cancels Spark's jobs."""
+    if config.model != "als":
+        return None
+    from collab_core import spark_train
+
+    with user_errors():
+        master = spark_train.check_master(state.spark_master())
+        spark_train.require_spark()
+    st.button("Cancel", key=state.cancel_key(label), icon=":material/stop:")
+    st.caption(f"Training on Spark at `{master}`; starting Spark takes several seconds.")
+    return spark_train.SparkTrainer(master).fit
 
 
 def _cap(text: str) -> str:
@@ -121,7 +139,15 @@ def show_last_trained(model_ids) -> None:
         c[0].metric("Validation RMSE", f"{m['valid_rmse']:.4f}")
         c[1].metric("Validation MAE", f"{m['valid_mae']:.4f}")
         c[2].metric("Training time", f"{m.get('train_seconds', 0):.1f} s")
-        st.plotly_chart(plots.loss_curves({"this model": stored.history}), key="train_last_curve")
+        if len(stored.history) > 1:
+            st.plotly_chart(
+                plots.loss_curves({"this model": stored.history}), key="train_last_curve"
+            )
+        elif stored.config.model == "als":  # Spark's ALS reports no loss per iteration
+            st.caption(
+                f"Trained on Spark ({stored.meta.get('device', 'spark')}): ALS reports no loss "
+                "per iteration, so there is no curve; the figures above are from the final model."
+            )
         if stored.config.model == "bayes":
             _learned_prior(stored)
 
