@@ -19,6 +19,13 @@ from .devices import CHOICES as DEVICES
 from .errors import CollabError
 
 
+def _recommend_defaults() -> tuple[float, float]:
+    """recommend_for's taste and calibration (the module is imported only when it is needed)."""
+    from .recommend import CALIBRATION, TASTE
+
+    return TASTE, CALIBRATION
+
+
 def _progress_to_stderr(fraction: float, message: str) -> None:
     print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
 
@@ -623,14 +630,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--taste",
         type=float,
-        help="0 (rank by predicted rating; the default) to 1 (by how much more than the "
-        "average user you would like it)",
+        help="0 (rank by predicted rating) to 1 (by how much more than the average user you "
+        f"would like it; default {_recommend_defaults()[0]:g})",
     )
     p.add_argument(
         "--calibration",
         type=float,
         help="0 (off) to 1: how hard the list follows the genres of the movies you rated "
-        "above the middle of the scale (default 0.4)",
+        f"above the middle of the scale (default {_recommend_defaults()[1]:g})",
     )
     add_start_args(p)
     p.set_defaults(func=cmd_recommend)

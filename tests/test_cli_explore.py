@@ -57,19 +57,25 @@ def test_recommend_json(capsys):
 
 
 def test_recommend_a_horror_fan_with_and_without_calibration(capsys):
+    from collab_core.recommend import CALIBRATION, PROFILE_PRIOR
+
     rate = [
         x
         for t in ("Shining, The (1980)", "Carrie (1976)", "Omen, The (1976)", "Scream (1996)")
         for x in ("--rate", f"{t}=5")
     ]
     on = _json(capsys, ["recommend", *rate, "--json"])
-    off = _json(capsys, ["recommend", *rate, "--calibration", "0", "--json"])
+    off = _json(capsys, ["recommend", *rate, "--calibration", "0", "--taste", "0", "--json"])
     horror = [sum("Horror" in r["genres"] for r in o["recommendations"]) for o in (on, off)]
     assert horror[0] >= 6 > horror[1], horror
     assert on["genre_mix"][0] == {**on["genre_mix"][0], "genre": "Horror", "yours": 1.0}
     assert main(["recommend", *rate]) == 0
     text = capsys.readouterr().out
-    assert "genres (movies you liked / this list; calibration 0.13 applied): Horror 100% / " in text
+    applied = CALIBRATION * 4 / (4 + PROFILE_PRIOR)  # four liked movies
+    assert (
+        f"genres (movies you liked / this list; calibration {applied:.2f} applied): Horror 100% / "
+        in text
+    )
     assert main(["recommend", "--k", "3"]) == 0  # no ratings: no genre mix to follow
     assert "genres (" not in capsys.readouterr().out
 

@@ -108,7 +108,7 @@ def test_a_horror_fan_gets_mostly_horror(ex):
         assert mix.index[0] == "Horror" and mix.loc["Horror", "yours"] == 1.0
         assert mix.loc["Horror", "list"] == _genre_count(ex, rec, "Horror") / 20
         assert mix.loc["Horror", "catalogue"] < 0.1
-        plain = recommend_for(ex, ratings, k=20, calibration=0)
+        plain = recommend_for(ex, ratings, k=20, calibration=0, taste=0)  # predicted rating
         assert _genre_count(ex, plain, "Horror", 10) <= 2
     # Calibration follows the user, it does not push a genre: a romance fan and the cold-start
     # user (no profile, so no calibration) get next to no horror.
