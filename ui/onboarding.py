@@ -99,8 +99,11 @@ def _answer(ds, item: int) -> None:
         state.set_rating(ds, item, float(value + 1))
 
 
+_UNSAID = "— : rather not say (the guess then leaves this out)."
+
+
 def _said(value) -> str:
-    return "rather not say" if value is None else str(value)
+    return "—" if value is None else str(value)  # the narrow boxes cut longer words: see help
 
 
 def _profile_widgets(fields: dict) -> dict:
@@ -114,13 +117,18 @@ def _profile_widgets(fields: dict) -> dict:
                     [None, *starts.age_band_labels()],
                     format_func=_said,
                     key=state.profile_key("age"),
+                    help=_UNSAID,
                 )
                 profile["age"] = None if band is None else starts.band_age(band)
             elif levels == "number":
                 profile[name] = st.number_input(name.title(), key=state.profile_key(name))
             else:
                 profile[name] = st.selectbox(
-                    name.title(), [None, *levels], format_func=_said, key=state.profile_key(name)
+                    name.title(),
+                    [None, *levels],
+                    format_func=_said,
+                    key=state.profile_key(name),
+                    help=_UNSAID,
                 )
     return {k: v for k, v in profile.items() if v is not None}
 
