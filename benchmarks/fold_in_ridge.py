@@ -40,17 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     from collab_core.config import TrainConfig
     from collab_core.data import load_dataset
     from collab_core.models import FOLD_IN_RIDGE
+    from collab_core.splits import user_folds
     from collab_core.training import fit
 
     print(describe_machine())
     started = time.perf_counter()
     ds = load_dataset()
-    u, i, r = ds.encode(ds.ratings)
-    r = r.astype(np.float64)
-    fold_of = np.random.default_rng(0).integers(0, args.folds, ds.n_users)
-    by_user = np.split(
-        np.argsort(u, kind="stable"), np.cumsum(np.bincount(u, minlength=ds.n_users))
-    )
+    folds = user_folds(ds, args.folds)
+    u, i, r, fold_of, by_user = folds.u, folds.i, folds.r, folds.fold_of, folds.rows
     eligible = ds.items["n_ratings"].to_numpy() >= MIN_RATINGS
     rmse = {(g, k): [[] for _ in range(args.folds)] for g in args.given for k in args.ridge}
     recall = {(g, k): [[] for _ in range(args.folds)] for g in args.given for k in args.ridge}

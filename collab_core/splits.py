@@ -1,8 +1,9 @@
-"""Train/validation splits of a ratings frame: random, per-user temporal, and k-fold."""
+"""Train/validation splits of a ratings frame: random, per-user temporal, k-fold, and over users."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -59,6 +60,35 @@ def _folds(ratings: pd.DataFrame, folds: list[np.ndarray]):
         mask = np.zeros(len(ratings), dtype=bool)
         mask[fold] = True
         yield ratings.iloc[np.flatnonzero(~mask)], ratings.iloc[np.flatnonzero(mask)]
+
+
+@dataclass
+class UserFolds:
+    """A data set's users split into folds at random, for evaluation over users the model never
+    saw: each rating's codes `u`, `i` and rating `r` (float64), `fold_of[user]`, and `rows[user]`
+    (the positions of that user's ratings in `u`, `i`, `r`)."""
+
+    u: np.ndarray
+    i: np.ndarray
+    r: np.ndarray
+    fold_of: np.ndarray
+    rows: list[np.ndarray]
+
+    def held_out(self, fold: int) -> np.ndarray:
+        """The users of `fold`."""
+        return np.flatnonzero(self.fold_of == fold)
+
+
+def user_folds(dataset, n_folds: int, seed: int = 0) -> UserFolds:
+    """`dataset`'s users in `n_folds` folds drawn at random with `seed` (the benchmarks' split)."""
+    if not _is_int(n_folds) or n_folds < 2:
+        raise ConfigError(f"n_folds must be a whole number >= 2, not {n_folds!r}.")
+    u, i, r = dataset.encode(dataset.ratings)
+    fold_of = np.random.default_rng(seed).integers(0, n_folds, dataset.n_users)
+    rows = np.split(
+        np.argsort(u, kind="stable"), np.cumsum(np.bincount(u, minlength=dataset.n_users))
+    )
+    return UserFolds(u, i, r.astype(np.float64), fold_of, rows)
 
 
 def _is_int(value: object) -> bool:

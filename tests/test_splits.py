@@ -95,3 +95,18 @@ def test_kfold_validates_each_rating_exactly_once(ml100k):
 def test_bad_split_parameters_are_config_errors(ml100k, call, message):
     with pytest.raises(ConfigError, match=message):
         call(ml100k.ratings)
+
+
+def test_user_folds_put_each_user_in_one_fold_with_all_their_ratings(ml100k):
+    from collab_core.splits import user_folds
+
+    folds = user_folds(ml100k, 5)
+    assert set(np.unique(folds.fold_of)) == set(range(5))
+    assert sum(len(folds.held_out(f)) for f in range(5)) == ml100k.n_users
+    assert sum(len(rows) for rows in folds.rows) == len(ml100k.ratings)
+    for user in (0, 500, 942):
+        assert (folds.u[folds.rows[user]] == user).all()
+    again = user_folds(ml100k, 5)
+    assert (again.fold_of == folds.fold_of).all()  # the same seed, the same folds
+    with pytest.raises(ConfigError, match="n_folds must be a whole number >= 2"):
+        user_folds(ml100k, 1)
