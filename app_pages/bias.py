@@ -95,7 +95,7 @@ with right:
     st.dataframe(
         users.drop(columns=["user_index"]),
         hide_index=True,
-        row_height=widgets.WRAP_ROW_HEIGHT,
+        row_height=widgets.WRAP4_ROW_HEIGHT,
         height=420,
         # The explanation quotes both means; they are in the CSV too.
         column_order=["end", "rank", "user_id", "bias", "explanation"],

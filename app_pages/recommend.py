@@ -49,8 +49,8 @@ with right:
         key="rec_table",
         # Whole titles and reasons at 1400 px: few columns, and rows where they wrap (genres,
         # ratings and popularity are in the CSV, and in the charts below).
-        row_height=widgets.WRAP_ROW_HEIGHT,
-        height=widgets.table_height(len(rec.table), widgets.WRAP_ROW_HEIGHT),
+        row_height=widgets.WRAP4_ROW_HEIGHT,
+        height=widgets.table_height(len(rec.table), widgets.WRAP4_ROW_HEIGHT),
         column_order=["rank", "title", "score", "score_sd", "because"],  # ±: Bayesian model only
         column_config={
             "rank": st.column_config.NumberColumn("#", width=28),

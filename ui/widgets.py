@@ -90,6 +90,7 @@ MODELS_COLUMNS = {
 # Row height (px) at which a table's text cells wrap onto three lines instead of being cut (Streamlit
 # wraps cells in rows taller than 4rem): for tables with long titles or sentences.
 WRAP_ROW_HEIGHT = 68
+WRAP4_ROW_HEIGHT = 104  # ... onto four lines (long explanations in a narrow column)
 
 # The header row of a table, in px (Streamlit's), for `table_height`.
 _HEADER_HEIGHT = 36
