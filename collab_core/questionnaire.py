@@ -58,10 +58,7 @@ class QuestionPool:
         `answered`: the movies rated so far (they inform); `asked`: every movie not to ask
         again (the answered, the unseen and any the user rated elsewhere).
         """
-        if order not in ORDERS:
-            raise ConfigError(
-                f"Unknown question order {order!r}; choose one of {', '.join(ORDERS)}."
-            )
+        _check_order(order)
         left = ~np.isin(self.items, np.fromiter(asked, np.int64, len(asked)))
         if not left.any():
             return None
@@ -105,10 +102,7 @@ class Questionnaire:
     pending: int | None = None
 
     def __post_init__(self) -> None:
-        if self.order not in ORDERS:
-            raise ConfigError(
-                f"Unknown question order {self.order!r}; choose one of {', '.join(ORDERS)}."
-            )
+        _check_order(self.order)
 
     @property
     def asked(self) -> set[int]:
@@ -141,6 +135,11 @@ class Questionnaire:
     def _check(self, item: int) -> None:
         if int(item) in self.asked:
             raise ConfigError(f"Movie {int(item)} was already answered; each is asked once.")
+
+
+def _check_order(order: str) -> None:
+    if order not in ORDERS:
+        raise ConfigError(f"Unknown question order {order!r}; choose one of {', '.join(ORDERS)}.")
 
 
 def run_questionnaire(q: Questionnaire, truth: dict[int, float], n_answers: int, max_asks: int):
