@@ -47,15 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     ds = load_dataset()
     folds = user_folds(ds, args.folds)
-    u, i, r, fold_of, by_user = folds.u, folds.i, folds.r, folds.fold_of, folds.rows
+    i, r, fold_of, by_user = folds.i, folds.r, folds.fold_of, folds.rows
     eligible = ds.items["n_ratings"].to_numpy() >= MIN_RATINGS
     rmse = {(g, k): [[] for _ in range(args.folds)] for g in args.given for k in args.ridge}
     recall = {(g, k): [[] for _ in range(args.folds)] for g in args.given for k in args.ridge}
     for fold in range(args.folds):
-        test = fold_of[u] == fold
-        train = ds.ratings[~test]
-        valid = train.sample(frac=0.05, random_state=fold)
-        model = fit(ds, TrainConfig(seed=fold), train=train.drop(valid.index), valid=valid).model
+        train, valid = folds.training(ds.ratings, fold)
+        model = fit(ds, TrainConfig(seed=fold), train=train, valid=valid).model
         for user in np.flatnonzero(fold_of == fold):
             rows = np.random.default_rng(user).permutation(by_user[user])
             half = len(rows) // 2

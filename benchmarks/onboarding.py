@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     print(describe_machine())
     ds = load_dataset()
     folds = user_folds(ds, args.folds)
-    u, i, r, fold_of, by_user = folds.u, folds.i, folds.r, folds.fold_of, folds.rows
+    i, r, fold_of, by_user = folds.i, folds.r, folds.fold_of, folds.rows
     eligible = ds.items["n_ratings"].to_numpy() >= MIN_RATINGS
     discount = 1 / np.log2(np.arange(K) + 2)
     n_max = max(args.answers)
@@ -78,10 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     timings = []
     started = time.perf_counter()
     for fold in range(args.folds):
-        test = fold_of[u] == fold
-        train = ds.ratings[~test]
-        valid = train.sample(frac=0.05, random_state=fold)
-        model = fit(ds, TrainConfig(seed=fold), train=train.drop(valid.index), valid=valid).model
+        train, valid = folds.training(ds.ratings, fold)
+        model = fit(ds, TrainConfig(seed=fold), train=train, valid=valid).model
         trained = np.flatnonzero(fold_of != fold)
         start_of = {
             "mean": lambda _user, m=model: m.mean_user(),

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     print(describe_machine())
     ds = load_dataset()
     folds = user_folds(ds, args.folds)
-    u, i, r, fold_of, by_user = folds.u, folds.i, folds.r, folds.fold_of, folds.rows
+    i, r, fold_of, by_user = folds.i, folds.r, folds.fold_of, folds.rows
     genres = ds.items["genres"].to_numpy()
     lists = {(g, s): [] for g in args.given for s in settings}
     hits = {(g, s): [] for g in args.given for s in settings}
@@ -77,10 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     discount = 1 / np.log2(np.arange(args.k) + 2)
     start = time.perf_counter()
     for fold in range(args.folds):
-        test = fold_of[u] == fold
-        train = ds.ratings[~test]
-        valid = train.sample(frac=0.05, random_state=fold)
-        model = fit(ds, TrainConfig(seed=fold), train=train.drop(valid.index), valid=valid).model
+        train, valid = folds.training(ds.ratings, fold)
+        model = fit(ds, TrainConfig(seed=fold), train=train, valid=valid).model
         ex = Explorer(ds, model)
         for given in args.given:
             for user in np.flatnonzero(fold_of == fold):

@@ -78,6 +78,13 @@ class UserFolds:
         """The users of `fold`."""
         return np.flatnonzero(self.fold_of == fold)
 
+    def training(self, ratings: pd.DataFrame, fold: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(train, valid) for a model that never sees `fold`'s users: the other users' ratings,
+        less a 5% validation sample (drawn with the fold as seed)."""
+        others = ratings[self.fold_of[self.u] != fold]
+        valid = others.sample(frac=0.05, random_state=fold)
+        return others.drop(valid.index), valid
+
 
 def user_folds(dataset, n_folds: int, seed: int = 0) -> UserFolds:
     """`dataset`'s users in `n_folds` folds drawn at random with `seed` (the benchmarks' split)."""

@@ -106,6 +106,11 @@ def test_user_folds_put_each_user_in_one_fold_with_all_their_ratings(ml100k):
     assert sum(len(rows) for rows in folds.rows) == len(ml100k.ratings)
     for user in (0, 500, 942):
         assert (folds.u[folds.rows[user]] == user).all()
+    train, valid = folds.training(ml100k.ratings, 2)
+    held = set(ml100k.user_index(ml100k.ratings["user_id"])[folds.fold_of[folds.u] == 2])
+    assert held and not held & set(ml100k.user_index(pd.concat([train, valid])["user_id"]))
+    assert len(train) + len(valid) == int((folds.fold_of[folds.u] != 2).sum())
+    assert len(valid) == round(0.05 * (len(train) + len(valid)))
     again = user_folds(ml100k, 5)
     assert (again.fold_of == folds.fold_of).all()  # the same seed, the same folds
     with pytest.raises(ConfigError, match="n_folds must be a whole number >= 2"):
