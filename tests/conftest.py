@@ -37,6 +37,24 @@ def default_model(ml100k):
 
 
 @pytest.fixture(scope="session")
+def factor_copy(default_model):
+    """The default model's tables in a `FactorModel`: whatever it answers, the dot model must too."""
+    from collab_core.models import FactorModel
+
+    m = default_model
+    return FactorModel(
+        m.user_factors(),
+        m.item_factors(),
+        user_bias=m.user_bias(),
+        item_bias=m.item_bias(),
+        global_bias=m.intercept(),
+        y_range=m.y_range,
+        user_seen=m.user_seen,
+        item_seen=m.item_seen,
+    )
+
+
+@pytest.fixture(scope="session")
 def small_nn_model(ml100k):
     """A small, quickly trained neural model on ML-100k (a few seconds), for code paths only."""
     from collab_core.config import TrainConfig

@@ -45,19 +45,9 @@ def test_every_question_of_the_lesson_works_on_random_factors(ml100k):
     assert ((fitted - given) ** 2).sum() < ((cold - given) ** 2).sum()
 
 
-def test_factors_of_the_dot_model_give_the_same_answers(ml100k, default_model, ex):
+def test_factors_of_the_dot_model_give_the_same_answers(ml100k, default_model, factor_copy, ex):
     """The same tables in a FactorModel: the same predictions, fold-in and recommendations."""
-    m = default_model
-    copy = FactorModel(
-        m.user_factors(),
-        m.item_factors(),
-        user_bias=m.user_bias(),
-        item_bias=m.item_bias(),
-        global_bias=m.intercept(),
-        y_range=m.y_range,
-        user_seen=m.user_seen,
-        item_seen=m.item_seen,
-    )
+    m, copy = default_model, factor_copy
     u = torch.tensor([0, 5, -1, 17])
     i = torch.tensor([49, 99, 3, -1])
     assert torch.allclose(copy.predict(u, i), m.predict(u, i), atol=1e-5)

@@ -8,25 +8,14 @@ import pytest
 from collab_core import starts
 from collab_core.analysis import Explorer
 from collab_core.errors import ConfigError
-from collab_core.models import FactorModel
 from collab_core.recommend import recommend_items
 
 STUDENT = {"age": 22, "gender": "M", "occupation": "student"}
 
 
 @pytest.fixture(scope="module")
-def factor_model(default_model):
-    m = default_model
-    return FactorModel(
-        m.user_factors(),
-        m.item_factors(),
-        user_bias=m.user_bias(),
-        item_bias=m.item_bias(),
-        global_bias=m.intercept(),
-        y_range=m.y_range,
-        user_seen=m.user_seen,
-        item_seen=m.item_seen,
-    )
+def factor_model(factor_copy):
+    return factor_copy
 
 
 @pytest.fixture(params=["dot", "nn", "factors"])
